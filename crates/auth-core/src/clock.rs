@@ -1,0 +1,118 @@
+//! Time, injectable: [`SystemClock`] in production, [`ManualClock`] in tests.
+//!
+//! Every expiry decision in the workspace asks a [`Clock`], never
+//! `SystemTime::now()` directly, so a test can move an hour forward without sleeping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of wall-clock time.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock that moves only when told to. Cloning it shares the same time, so a test
+/// can hand one clone to a client and another to an embedded server.
+///
+/// ```
+/// use auth_core::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::starting_at_unix(1_700_000_000);
+/// let before = clock.now();
+/// clock.advance(Duration::from_secs(3600));
+/// assert_eq!(clock.now().duration_since(before).unwrap(), Duration::from_secs(3600));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    nanos_since_epoch: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    /// A manual clock set to the current system time.
+    pub fn new() -> Self {
+        Self::starting_at(SystemTime::now())
+    }
+
+    /// A manual clock set to `start`. Times before the Unix epoch are clamped to it.
+    pub fn starting_at(start: SystemTime) -> Self {
+        Self {
+            nanos_since_epoch: Arc::new(AtomicU64::new(to_nanos(start))),
+        }
+    }
+
+    /// A manual clock set to `secs` seconds after the Unix epoch.
+    pub fn starting_at_unix(secs: u64) -> Self {
+        Self::starting_at(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos_since_epoch.fetch_add(by, Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `to` (which may be earlier than now).
+    pub fn set(&self, to: SystemTime) {
+        self.nanos_since_epoch.store(to_nanos(to), Ordering::SeqCst);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.nanos_since_epoch.load(Ordering::SeqCst))
+    }
+}
+
+fn to_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch of `t` (0 before the epoch).
+pub fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_clones_share_time() {
+        let a = ManualClock::starting_at_unix(10);
+        let b = a.clone();
+        a.advance(Duration::from_secs(5));
+        assert_eq!(unix_seconds(b.now()), 15);
+        b.set(UNIX_EPOCH + Duration::from_secs(3));
+        assert_eq!(unix_seconds(a.now()), 3);
+    }
+
+    #[test]
+    fn times_before_epoch_clamp() {
+        let c = ManualClock::starting_at(UNIX_EPOCH - Duration::from_secs(1));
+        assert_eq!(c.now(), UNIX_EPOCH);
+    }
+}

@@ -1,0 +1,74 @@
+//! The HTTP defaults every crate uses, independent of any HTTP client: timeouts, the
+//! body cap, the retry policy, the HTTPS rule, and reading a response into a typed
+//! outcome. [`crate::reqwest`] applies them to reqwest.
+
+mod response;
+mod retry;
+mod url_policy;
+
+use std::time::Duration;
+
+pub use response::{HttpResponse, body_excerpt, looks_like_html};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use url_policy::{ensure_secure_url, is_loopback_host, redacted_url};
+
+/// Limits for every request a crate in this workspace sends.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HttpPolicy {
+    /// Time to establish a connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Time for the whole exchange, body included (default 30 s). A body that
+    /// trickles in slower than this fails with [`Error::Timeout`](crate::Error::Timeout).
+    pub request_timeout: Duration,
+    /// The largest response body read (default 1 MiB); larger ones fail with
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) before parsing.
+    pub max_body_bytes: usize,
+    /// Retries on connect errors, 5xx and 429.
+    pub retry: RetryPolicy,
+    /// Whether plain `http://` is allowed to loopback addresses (default true: tests
+    /// and local development). Other hosts always need `https://`.
+    pub allow_loopback_http: bool,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+            retry: RetryPolicy::default(),
+            allow_loopback_http: true,
+        }
+    }
+}
+
+impl HttpPolicy {
+    /// Sets the whole-request timeout.
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the response body cap.
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}

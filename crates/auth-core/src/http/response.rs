@@ -1,0 +1,206 @@
+//! A response read whole (up to the cap), and how its failures become typed errors.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::printable;
+use crate::{Error, OAuthError};
+
+/// Longest body excerpt kept in an error, in characters.
+const EXCERPT_CHARS: usize = 120;
+
+/// A response whose body has been read, within the cap.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// `self` if the status is 2xx, else the typed error for it (see
+    /// [`to_error`](Self::to_error)).
+    pub fn error_for_status(self) -> Result<Self, Error> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(self.to_error())
+        }
+    }
+
+    /// The error a non-2xx response stands for: an OAuth error body becomes
+    /// [`Error::OAuth`], a redirect [`Error::Redirect`], an HTML page
+    /// [`Error::InvalidResponse`], anything else [`Error::Status`] with a short excerpt.
+    pub fn to_error(&self) -> Error {
+        if self.status.is_redirection() {
+            return Error::Redirect {
+                status: self.status,
+            };
+        }
+        if let Some(oauth) = OAuthError::from_json(Some(self.status), &self.body) {
+            return Error::OAuth(oauth);
+        }
+        if looks_like_html(&self.headers, &self.body) {
+            return Error::InvalidResponse {
+                status: Some(self.status),
+                reason: "the server answered with an HTML page".into(),
+            };
+        }
+        Error::Status {
+            status: self.status,
+            excerpt: body_excerpt(&self.body),
+        }
+    }
+
+    /// Parses a 2xx JSON body as `T`. An HTML page, malformed JSON or JSON of the wrong
+    /// shape is [`Error::InvalidResponse`]; the message names where the JSON went wrong
+    /// but never quotes it (it may hold a token).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        if looks_like_html(&self.headers, &self.body) {
+            return Err(Error::InvalidResponse {
+                status: Some(self.status),
+                reason: "expected JSON, got an HTML page".into(),
+            });
+        }
+        serde_json::from_slice(&self.body).map_err(|e| Error::InvalidResponse {
+            status: Some(self.status),
+            reason: json_error_reason(&e),
+        })
+    }
+}
+
+/// A description of a JSON error that does not quote the input.
+pub(crate) fn json_error_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "unreadable JSON",
+        Category::Syntax => "malformed JSON",
+        Category::Eof => "truncated JSON",
+        Category::Data => "JSON of an unexpected shape",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+/// Whether a body is an HTML page, by `Content-Type` or by its first bytes.
+pub fn looks_like_html(headers: &HeaderMap, body: &[u8]) -> bool {
+    let by_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"));
+    if by_type {
+        return true;
+    }
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &body[i..]);
+    let head = &start[..start.len().min(15)];
+    head.first() == Some(&b'<')
+        && (head.len() > 1)
+        && (head[1..].to_ascii_lowercase().starts_with(b"!doctype")
+            || head[1..].to_ascii_lowercase().starts_with(b"html"))
+}
+
+/// A short, secret-free description of a body: for JSON, its shape and top-level
+/// keys only (values may be tokens); for anything else, the first characters as text
+/// with control characters removed.
+pub fn body_excerpt(body: &[u8]) -> String {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        return match value {
+            serde_json::Value::Object(map) => {
+                let keys: Vec<&str> = map.keys().map(String::as_str).take(10).collect();
+                printable(
+                    &format!("JSON object with keys [{}]", keys.join(", ")),
+                    EXCERPT_CHARS,
+                )
+            }
+            serde_json::Value::Array(items) => format!("JSON array of {} items", items.len()),
+            _ => "a JSON scalar".to_owned(),
+        };
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'{' | b'[')) {
+        // Broken JSON: its values may be tokens, so never quote it.
+        return format!("malformed JSON of {} bytes", body.len());
+    }
+    let slice = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    printable(&String::from_utf8_lossy(slice), EXCERPT_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn response(status: u16, content_type: &str, body: &str) -> HttpResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_str(content_type).unwrap(),
+        );
+        HttpResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn classifies_failures() {
+        let oauth = response(401, "application/json", r#"{"error":"invalid_client"}"#);
+        assert!(matches!(oauth.to_error(), Error::OAuth(_)));
+        let html = response(502, "text/html; charset=utf-8", "<html>bad gateway</html>");
+        assert!(matches!(html.to_error(), Error::InvalidResponse { .. }));
+        let sniffed = response(500, "text/plain", "  <!DOCTYPE html><p>oops");
+        assert!(matches!(sniffed.to_error(), Error::InvalidResponse { .. }));
+        let plain = response(503, "text/plain", "down\nfor maintenance");
+        match plain.to_error() {
+            Error::Status { excerpt, .. } => assert_eq!(excerpt, "down for maintenance"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            response(302, "text/plain", "").to_error(),
+            Error::Redirect { .. }
+        ));
+    }
+
+    #[test]
+    fn json_errors_never_quote_the_body() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            expires_in: u64,
+        }
+        let r = response(200, "application/json", r#"{"expires_in":"sekrit-value"}"#);
+        let err = r.json::<T>().unwrap_err().to_string();
+        assert!(!err.contains("sekrit"), "{err}");
+        let truncated = response(200, "application/json", r#"{"expires_in":3"#);
+        assert!(
+            truncated
+                .json::<T>()
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
+        let html = response(200, "text/html", "<html></html>");
+        assert!(html.json::<T>().unwrap_err().to_string().contains("HTML"));
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let long = "x".repeat(10_000);
+        assert!(body_excerpt(long.as_bytes()).chars().count() <= EXCERPT_CHARS + 1);
+        assert_eq!(body_excerpt(&[0xff, b'a']), "\u{fffd}a");
+        let json = body_excerpt(br#"{"access_token":"sekrit","n":1}"#);
+        assert_eq!(json, "JSON object with keys [access_token, n]");
+    }
+}

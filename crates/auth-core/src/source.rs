@@ -1,0 +1,19 @@
+//! [`TokenSource`]: where fresh tokens come from.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::{Error, Token};
+
+/// Fetches a fresh token: a grant against a token endpoint, a vendor's token call.
+///
+/// A source does no caching of its own; wrap it in a
+/// [`CachingProvider`](crate::CachingProvider) to get lock-free reads, single-flight
+/// and proactive refresh, and a shared store.
+#[async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
+    /// Fetches a token. `previous` is the token being replaced, if any, so that a
+    /// refresh grant can use (and rotate) its refresh token.
+    async fn fetch(&self, previous: Option<&Token>) -> Result<Token, Error>;
+}
