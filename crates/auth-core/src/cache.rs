@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
-use async_trait::async_trait;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use http::HeaderValue;
@@ -31,8 +30,8 @@ use http::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
 
 use crate::{
-    AuthRequest, Clock, CredentialProvider, Error, InMemoryTokenStore, RefreshPolicy, StoreKey,
-    SystemClock, Token, TokenSource, TokenStore,
+    AuthRequest, Authorize, Clock, CredentialProvider, Error, InMemoryTokenStore, RefreshPolicy,
+    StoreKey, SystemClock, Token, TokenSource, TokenStore,
 };
 
 /// After a background refresh fails, the next one waits at least this long.
@@ -425,10 +424,10 @@ fn unix_nanos(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-#[async_trait]
 impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
-    async fn authorize(&self, request: &mut AuthRequest) -> Result<(), Error> {
-        let now = self.inner.clock.now();
+    fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
+        // Coarse is enough here: renewal starts a margin (seconds) before expiry.
+        let now = self.inner.clock.now_coarse();
         {
             let current = self.inner.current.load();
             if let Some(cached) = current.as_ref() {
@@ -436,15 +435,17 @@ impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
                     request
                         .headers_mut()
                         .insert(AUTHORIZATION, cached.header.clone());
-                    return Ok(());
+                    return Authorize::ready(Ok(()));
                 }
             }
         }
-        let cached = self.inner.get().await?;
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, cached.header.clone());
-        Ok(())
+        Authorize::new(async move {
+            let cached = self.inner.get().await?;
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, cached.header.clone());
+            Ok(())
+        })
     }
 
     /// Drops the cached token if it is the one on `request`, so a token that another

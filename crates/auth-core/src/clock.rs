@@ -12,15 +12,50 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
+
+    /// The current time, allowed to be a few milliseconds off, for hot paths that only
+    /// compare against deadlines seconds away (is the cached token due for renewal?).
+    /// Defaults to [`now`](Self::now).
+    fn now_coarse(&self) -> SystemTime {
+        self.now()
+    }
 }
 
 /// The operating system's clock.
+///
+/// [`now_coarse`](Clock::now_coarse) reads the kernel's coarse monotonic clock (a few
+/// nanoseconds, millisecond resolution) and maps it onto wall-clock time with an anchor
+/// taken from [`SystemTime::now`] and renewed every second, so a stepped system clock
+/// is followed within a second.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
+
+/// The anchor of [`SystemClock::now_coarse`]: a coarse monotonic reading and the wall
+/// clock at that moment, both in nanoseconds.
+static ANCHOR_MONO: AtomicU64 = AtomicU64::new(0);
+static ANCHOR_WALL: AtomicU64 = AtomicU64::new(0);
+const REANCHOR_NANOS: u64 = 1_000_000_000;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    fn now_coarse(&self) -> SystemTime {
+        let mono = coarsetime::Instant::now_without_cache_update().as_u64();
+        let mono_nanos = coarsetime::Duration::from_u64(mono).as_nanos();
+        let anchor_mono = ANCHOR_MONO.load(Ordering::Relaxed);
+        let anchor_wall = ANCHOR_WALL.load(Ordering::Relaxed);
+        let since = mono_nanos.wrapping_sub(anchor_mono);
+        if anchor_wall == 0 || since > REANCHOR_NANOS {
+            // Renew the anchor. Racing writers store equally good anchors; a reader
+            // that sees one half of a pair is off by at most the renewal interval.
+            let wall = SystemTime::now();
+            ANCHOR_WALL.store(to_nanos(wall), Ordering::Relaxed);
+            ANCHOR_MONO.store(mono_nanos, Ordering::Relaxed);
+            return wall;
+        }
+        UNIX_EPOCH + Duration::from_nanos(anchor_wall.saturating_add(since))
     }
 }
 
@@ -108,6 +143,20 @@ mod tests {
         assert_eq!(unix_seconds(b.now()), 15);
         b.set(UNIX_EPOCH + Duration::from_secs(3));
         assert_eq!(unix_seconds(a.now()), 3);
+    }
+
+    #[test]
+    fn coarse_system_time_tracks_the_system_clock() {
+        for _ in 0..3 {
+            let precise = SystemTime::now();
+            let coarse = SystemClock.now_coarse();
+            let skew = match coarse.duration_since(precise) {
+                Ok(d) => d,
+                Err(e) => e.duration(),
+            };
+            assert!(skew < Duration::from_millis(50), "skew {skew:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]

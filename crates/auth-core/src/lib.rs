@@ -62,7 +62,7 @@ pub use cache::{CachedToken, CachingProvider, CachingProviderBuilder};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
 pub use compare::constant_time_eq;
 pub use error::{Error, OAuthError, OAuthErrorCode, SharedSource};
-pub use provider::{AuthRequest, CredentialProvider};
+pub use provider::{AuthRequest, Authorize, CredentialProvider};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use source::TokenSource;
 pub use store::{InMemoryTokenStore, Lease, StoreKey, TokenStore};

@@ -1,10 +1,14 @@
-//! [`CredentialProvider`]: the one trait every scheme implements.
+//! [`CredentialProvider`]: the one trait every scheme implements, and [`Authorize`],
+//! the future it returns.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
 use crate::Error;
 
@@ -20,35 +24,35 @@ pub type AuthRequest = http::Request<Bytes>;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use async_trait::async_trait;
-/// use auth_core::{AuthRequest, CredentialProvider, Error};
+/// use auth_core::{AuthRequest, Authorize, CredentialProvider};
 /// use http::header::{HeaderValue, AUTHORIZATION};
 ///
 /// #[derive(Debug)]
 /// struct Fixed;
 ///
-/// #[async_trait]
 /// impl CredentialProvider for Fixed {
-///     async fn authorize(&self, request: &mut AuthRequest) -> Result<(), Error> {
+///     fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
 ///         request.headers_mut().insert(AUTHORIZATION, HeaderValue::from_static("Bearer t"));
-///         Ok(())
+///         Authorize::ready(Ok(()))
 ///     }
 /// }
 ///
-/// # tokio_test_block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), auth_core::Error> {
 /// let provider: Arc<dyn CredentialProvider> = Arc::new(Fixed);
 /// let mut request = AuthRequest::new(Default::default());
 /// provider.authorize(&mut request).await?;
 /// assert_eq!(request.headers()[AUTHORIZATION], "Bearer t");
-/// # Ok::<(), Error>(()) }).unwrap();
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     futures_util::FutureExt::now_or_never(f).unwrap()
-/// # }
+/// # Ok(()) }
 /// ```
-#[async_trait]
+///
+/// The method returns [`Authorize`] rather than being an `async fn` so that the trait
+/// stays usable as `dyn CredentialProvider` *and* the common case, a credential that
+/// is at hand, costs no allocation: [`Authorize::ready`]. A provider that must wait
+/// (fetch a token) returns [`Authorize::new`] with its future.
 pub trait CredentialProvider: Send + Sync + fmt::Debug {
     /// Adds credentials to `request`. May fetch or refresh a token first.
-    async fn authorize(&self, request: &mut AuthRequest) -> Result<(), Error>;
+    fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a>;
 
     /// Reports that the server rejected the credentials on `request` (typically with
     /// a 401). A provider that caches drops what it put on that request, so that the
@@ -59,10 +63,55 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
     }
 }
 
-#[async_trait]
+/// The future of [`CredentialProvider::authorize`]: either already complete (no
+/// allocation) or a boxed future.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Authorize<'a>(State<'a>);
+
+enum State<'a> {
+    Ready(Option<Result<(), Error>>),
+    Pending(BoxFuture<'a, Result<(), Error>>),
+}
+
+impl<'a> Authorize<'a> {
+    /// A future that is already complete.
+    pub fn ready(result: Result<(), Error>) -> Self {
+        Self(State::Ready(Some(result)))
+    }
+
+    /// A future that has to wait (boxed).
+    pub fn new(future: impl Future<Output = Result<(), Error>> + Send + 'a) -> Self {
+        Self(State::Pending(Box::pin(future)))
+    }
+}
+
+impl Future for Authorize<'_> {
+    type Output = Result<(), Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            State::Ready(result) => Poll::Ready(result.take().unwrap_or_else(|| {
+                Err(Error::Request(
+                    "authorize future polled after completion".into(),
+                ))
+            })),
+            State::Pending(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for Authorize<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            State::Ready(_) => "Authorize::Ready",
+            State::Pending(_) => "Authorize::Pending",
+        })
+    }
+}
+
 impl<P: CredentialProvider + ?Sized> CredentialProvider for Arc<P> {
-    async fn authorize(&self, request: &mut AuthRequest) -> Result<(), Error> {
-        (**self).authorize(request).await
+    fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
+        (**self).authorize(request)
     }
 
     fn invalidate(&self, request: &AuthRequest) {
@@ -70,10 +119,9 @@ impl<P: CredentialProvider + ?Sized> CredentialProvider for Arc<P> {
     }
 }
 
-#[async_trait]
 impl<P: CredentialProvider + ?Sized> CredentialProvider for Box<P> {
-    async fn authorize(&self, request: &mut AuthRequest) -> Result<(), Error> {
-        (**self).authorize(request).await
+    fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
+        (**self).authorize(request)
     }
 
     fn invalidate(&self, request: &AuthRequest) {
