@@ -3,6 +3,7 @@
 //!
 //! The cached path never awaits, so the future is polled once with `now_or_never`:
 //! what is measured is `authorize` itself, not an executor.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -356,10 +356,10 @@ impl<S: TokenSource> Inner<S> {
             return self.fetch_from_source(previous.as_deref(), started).await;
         };
         let outcome = self.fetch_from_source(previous.as_deref(), started).await;
-        if let Ok(cached) = &outcome {
-            if let Err(error) = self.store.put(&self.key, &cached.token).await {
-                tracing::warn!(key = %self.key, %error, "could not write the token to the store");
-            }
+        if let Ok(cached) = &outcome
+            && let Err(error) = self.store.put(&self.key, &cached.token).await
+        {
+            tracing::warn!(key = %self.key, %error, "could not write the token to the store");
         }
         if let Err(error) = self.store.release(&self.key, lease).await {
             tracing::warn!(key = %self.key, %error, "could not release the refresh lease");
@@ -430,13 +430,13 @@ impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
         let now = self.inner.clock.now_coarse();
         {
             let current = self.inner.current.load();
-            if let Some(cached) = current.as_ref() {
-                if !cached.is_due(now) {
-                    request
-                        .headers_mut()
-                        .insert(AUTHORIZATION, cached.header.clone());
-                    return Authorize::ready(Ok(()));
-                }
+            if let Some(cached) = current.as_ref()
+                && !cached.is_due(now)
+            {
+                request
+                    .headers_mut()
+                    .insert(AUTHORIZATION, cached.header.clone());
+                return Authorize::ready(Ok(()));
             }
         }
         Authorize::new(async move {
@@ -455,12 +455,12 @@ impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
             return;
         };
         let current = self.inner.current.load();
-        if let Some(cached) = current.as_ref() {
-            if cached.header.as_bytes() == sent.as_bytes() {
-                self.inner.remember_rejected(&cached.token);
-                self.inner.current.compare_and_swap(&*current, None);
-                tracing::debug!(key = %self.inner.key, "cached token dropped after rejection");
-            }
+        if let Some(cached) = current.as_ref()
+            && cached.header.as_bytes() == sent.as_bytes()
+        {
+            self.inner.remember_rejected(&cached.token);
+            self.inner.current.compare_and_swap(&*current, None);
+            tracing::debug!(key = %self.inner.key, "cached token dropped after rejection");
         }
     }
 }

@@ -134,10 +134,10 @@ impl TokenStore for InMemoryTokenStore {
     }
 
     async fn release(&self, key: &StoreKey, lease: Lease) -> Result<(), Error> {
-        if let Some(e) = self.entries().get_mut(key) {
-            if e.lease.is_some_and(|(held, _)| held == lease) {
-                e.lease = None;
-            }
+        if let Some(e) = self.entries().get_mut(key)
+            && e.lease.is_some_and(|(held, _)| held == lease)
+        {
+            e.lease = None;
         }
         Ok(())
     }

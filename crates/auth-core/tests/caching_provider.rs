@@ -1,5 +1,6 @@
 //! The caching provider against a real token server on loopback: single flight,
 //! proactive refresh, failures without poisoned state.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
 

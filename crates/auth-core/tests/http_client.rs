@@ -1,4 +1,5 @@
 //! The HTTP defaults against the test kit's faults, over real HTTP on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
 

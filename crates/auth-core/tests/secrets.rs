@@ -1,5 +1,6 @@
 //! Property: for arbitrary secrets, no `Debug` or `Display` of a configuration, token or
 //! error type contains the secret.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
