@@ -86,7 +86,7 @@ pub(crate) fn run(args: &[String]) -> Outcome {
     Ok(())
 }
 
-fn deny() -> Outcome {
+pub(crate) fn deny() -> Outcome {
     cargo(&["deny", "--locked", "check", "licenses", "bans", "sources"])?;
     let root = workspace_root();
     let offline = root.join("../shared/advisory-db");
@@ -117,9 +117,9 @@ fn deny() -> Outcome {
         "deny",
         "--locked",
         "--offline",
-        "check",
         "--config",
         &config,
+        "check",
         "advisories",
     ])
 }

@@ -3,6 +3,7 @@
 //! - `demo`: starts the embedded servers and runs every flow through the public
 //!   crates, one row per flow; exits non-zero if any fails.
 //! - `ci`: everything CI checks (see [`ci`]).
+//! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(),
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
+        "deny" => ci::deny(),
         "bench" => ci::cargo(
             &[
                 &["bench", "-p", "auth-benches", "--"][..],
@@ -33,7 +35,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|ci|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
+                "usage: cargo xtask <demo|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
             );
             Err("unknown command".into())
         }

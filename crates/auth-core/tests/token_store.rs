@@ -1,0 +1,141 @@
+//! The TokenStore contract in use: providers that share a store fetch once between
+//! them (the lease), and a store that fails is bypassed without losing a request.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auth_core::{
+    AuthRequest, CachingProvider, Clock, CredentialProvider, Error, InMemoryTokenStore, Lease,
+    RefreshPolicy, SecretString, StoreKey, Token, TokenStore,
+};
+use auth_testkit::Fault;
+use auth_testkit::generic::{GenericTokenServer, GenericTokenSource, TOKEN_PATH};
+use common::{CLIENT_ID, CLIENT_SECRET, policy};
+
+fn provider(
+    server: &GenericTokenServer,
+    clock: &Arc<dyn Clock>,
+    store: Arc<dyn TokenStore>,
+) -> Arc<dyn CredentialProvider> {
+    let source = GenericTokenSource::new(
+        policy(),
+        server.token_url(),
+        CLIENT_ID,
+        SecretString::from(CLIENT_SECRET),
+        Arc::clone(clock),
+    )
+    .expect("source");
+    Arc::new(
+        CachingProvider::builder(source)
+            .shared_clock(Arc::clone(clock))
+            .store(store)
+            .key(StoreKey::new(["generic", CLIENT_ID]))
+            .policy(RefreshPolicy::default())
+            .build(),
+    )
+}
+
+async fn header(p: &Arc<dyn CredentialProvider>) -> Result<String, Error> {
+    let mut request = AuthRequest::new(Default::default());
+    p.authorize(&mut request).await?;
+    Ok(request.headers()["authorization"]
+        .to_str()
+        .expect("ascii")
+        .to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_sharing_a_store_fetch_once_between_them() {
+    let clock: Arc<dyn Clock> = Arc::new(auth_core::ManualClock::starting_at_unix(1_750_000_000));
+    let server = GenericTokenServer::start(
+        Arc::clone(&clock),
+        CLIENT_ID,
+        CLIENT_SECRET,
+        Duration::from_secs(3600),
+    )
+    .expect("server");
+    let store: Arc<dyn TokenStore> = Arc::new(InMemoryTokenStore::new());
+    // Four "processes": each its own provider and cache, one store between them.
+    let providers: Vec<_> = (0..4)
+        .map(|_| provider(&server, &clock, Arc::clone(&store)))
+        .collect();
+    // The leader's fetch is slow, so the others find the lease taken and wait for it.
+    server
+        .server()
+        .slow_down(TOKEN_PATH, Duration::from_millis(200), 1);
+    let mut tasks = Vec::new();
+    for p in &providers {
+        for _ in 0..50 {
+            let p = Arc::clone(p);
+            tasks.push(tokio::spawn(async move { header(&p).await }));
+        }
+    }
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.expect("task").expect("token"));
+    }
+    assert!(
+        seen.iter().all(|h| h == &seen[0]),
+        "everyone got the leader's token"
+    );
+    assert_eq!(server.server().requests(TOKEN_PATH), 1);
+}
+
+/// A store that is down.
+#[derive(Debug)]
+struct Down;
+
+#[async_trait]
+impl TokenStore for Down {
+    async fn get(&self, _: &StoreKey) -> Result<Option<Token>, Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+    async fn put(&self, _: &StoreKey, _: &Token) -> Result<(), Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+    async fn remove(&self, _: &StoreKey) -> Result<(), Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+    async fn try_lease(&self, _: &StoreKey, _: Duration) -> Result<Option<Lease>, Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+    async fn release(&self, _: &StoreKey, _: Lease) -> Result<(), Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_store_is_bypassed() {
+    let clock: Arc<dyn Clock> = Arc::new(auth_core::ManualClock::starting_at_unix(1_750_000_000));
+    let server = GenericTokenServer::start(
+        Arc::clone(&clock),
+        CLIENT_ID,
+        CLIENT_SECRET,
+        Duration::from_secs(3600),
+    )
+    .expect("server");
+    let p = provider(&server, &clock, Arc::new(Down));
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let p = Arc::clone(&p);
+        tasks.push(tokio::spawn(async move { header(&p).await }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("token despite the store");
+    }
+    // In-process single flight still holds without the store.
+    assert_eq!(server.server().requests(TOKEN_PATH), 1);
+    // And a server failure is still a typed error, not a store error.
+    server
+        .server()
+        .inject_on(TOKEN_PATH, Fault::HtmlPage(http::StatusCode::FORBIDDEN), 1);
+    let fresh = provider(&server, &clock, Arc::new(Down));
+    assert!(matches!(
+        header(&fresh).await,
+        Err(Error::InvalidResponse { .. })
+    ));
+}
