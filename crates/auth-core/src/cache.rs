@@ -29,6 +29,8 @@ use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
 
+use crate::Renewal;
+
 use crate::{
     AuthRequest, Authorize, Clock, CredentialProvider, Error, InMemoryTokenStore, RefreshPolicy,
     StoreKey, SystemClock, Token, TokenSource, TokenStore,
@@ -275,7 +277,7 @@ impl<S: TokenSource> Inner<S> {
                 if !cached.is_due(now) {
                     return Ok(Arc::clone(cached));
                 }
-                if !cached.token.is_expired(now) {
+                if !cached.token.is_expired(now) && self.policy.renewal == Renewal::Background {
                     self.refresh_in_background(now);
                     return Ok(Arc::clone(cached));
                 }

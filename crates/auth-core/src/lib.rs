@@ -66,4 +66,4 @@ pub use provider::{AuthRequest, Authorize, CredentialProvider};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use source::TokenSource;
 pub use store::{InMemoryTokenStore, Lease, StoreKey, TokenStore};
-pub use token::{RefreshPolicy, Token};
+pub use token::{RefreshPolicy, Renewal, Token};

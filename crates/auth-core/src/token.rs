@@ -172,6 +172,8 @@ impl fmt::Debug for Token {
 /// bookingtime's 5-minute tokens and Binokula's or Bindeo's 1-hour ones.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RefreshPolicy {
+    /// What callers get while a due token is renewed.
+    pub renewal: Renewal,
     /// Part of the lifetime kept as margin before expiry.
     pub fraction: f64,
     /// The smallest margin.
@@ -182,9 +184,23 @@ pub struct RefreshPolicy {
     pub jitter_fraction: f64,
 }
 
+/// What callers get once a token is due for renewal and before it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Renewal {
+    /// The still valid old token, at once, while the new one is fetched in the
+    /// background (the default: no caller waits).
+    #[default]
+    Background,
+    /// They wait for the new token. For vendors where issuing a new token revokes the
+    /// old one (Binokula keeps one active token per user): handing out the old token
+    /// during the renewal would hand out a token about to be replaced.
+    Blocking,
+}
+
 impl Default for RefreshPolicy {
     fn default() -> Self {
         Self {
+            renewal: Renewal::Background,
             fraction: 0.10,
             min_margin: Duration::from_secs(5),
             max_margin: Duration::from_secs(600),
@@ -198,6 +214,13 @@ impl RefreshPolicy {
     #[must_use]
     pub fn without_jitter(mut self) -> Self {
         self.jitter_fraction = 0.0;
+        self
+    }
+
+    /// Sets what callers get during a renewal.
+    #[must_use]
+    pub fn with_renewal(mut self, renewal: Renewal) -> Self {
+        self.renewal = renewal;
         self
     }
 

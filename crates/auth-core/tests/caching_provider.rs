@@ -175,3 +175,19 @@ async fn a_cancelled_caller_does_not_stall_the_others() {
     authorize(&f.provider).await.expect("the fetch went on");
     assert_eq!(f.server.server().requests(TOKEN_PATH), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_renewal_never_hands_out_a_due_token() {
+    let lifetime = Duration::from_secs(3600);
+    let refresh = RefreshPolicy::default()
+        .without_jitter()
+        .with_renewal(auth_core::Renewal::Blocking);
+    let margin = refresh.margin(lifetime);
+    let f = fixture(lifetime, policy(), refresh);
+    let old = authorize(&f.provider).await.expect("first token");
+    f.clock.advance(lifetime - margin + Duration::from_secs(1));
+    // Due and still valid: the caller waits for the new token instead of the old.
+    let new = authorize(&f.provider).await.expect("renewed");
+    assert_ne!(new, old);
+    assert_eq!(f.server.server().requests(TOKEN_PATH), 2);
+}
