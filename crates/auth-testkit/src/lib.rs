@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod binokula;
 mod fault;
 pub mod generic;
 mod request;

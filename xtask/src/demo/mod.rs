@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: starts the embedded servers, runs every flow through the
 //! public crates and prints one row per flow. Each vendor adds its module.
 
+mod binokula;
 mod generic;
 
 use std::time::{Duration, Instant};
@@ -45,6 +46,7 @@ pub(crate) fn run() -> Outcome {
     let rows = runtime.block_on(async {
         let mut rows = Vec::new();
         rows.extend(generic::rows().await);
+        rows.extend(binokula::rows().await);
         rows
     });
     print_table(&rows);

@@ -1,0 +1,63 @@
+//! [`Error`]: what a Binokula call can fail with.
+
+/// A Binokula failure. Where the developer guide is silent about error answers, the
+/// statuses follow the Azure Functions conventions its `code` function key comes
+/// from: `401` for the function key, `403` for the tenant or client secret, `404` for
+/// an unknown user, `409` for a user that already exists.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The function key (`code`) was refused (401).
+    #[error("Binokula refused the function key (`code`)")]
+    InvalidCode,
+    /// The tenant or the client secret was refused (403).
+    #[error("Binokula refused the tenant or the client secret: {message}")]
+    InvalidTenantOrSecret {
+        /// The server's message.
+        message: String,
+    },
+    /// The user does not exist (with `existingusersonly=true`, or on delete or status
+    /// change).
+    #[error("Binokula user not found: {message}")]
+    UnknownUser {
+        /// The server's message.
+        message: String,
+    },
+    /// The user is already registered.
+    #[error("Binokula user already exists: {message}")]
+    UserExists {
+        /// The server's message.
+        message: String,
+    },
+    /// The token answer's `expiry_date` is not an RFC 3339 date.
+    #[error("the token answer's expiry_date is not an RFC 3339 date with an offset")]
+    MalformedExpiry,
+    /// An email address was refused before sending.
+    #[error("not an email address")]
+    InvalidEmail,
+    /// A configuration value was refused.
+    #[error("invalid Binokula configuration: {0}")]
+    Config(String),
+    /// Transport, status or parsing failures shared with every crate.
+    #[error(transparent)]
+    Core(#[from] auth_core::Error),
+}
+
+impl From<Error> for auth_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Core(core) => core,
+            other => auth_core::Error::scheme(other),
+        }
+    }
+}
+
+impl Error {
+    /// Recovers a Binokula error that went through the core's token machinery.
+    pub(crate) fn from_core(e: auth_core::Error) -> Self {
+        match e.scheme_error::<Error>() {
+            Some(inner) => inner.clone(),
+            None => Error::Core(e),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Every Binokula endpoint over real HTTP against the embedded server, and its
+//! failures as typed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_binokula::{BinokulaClient, BinokulaConfig, Email, Error, SsoSessions};
+use auth_core::http::HttpPolicy;
+use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_testkit::binokula::{
+    BinokulaServer, BinokulaTenant, EXTERNAL_ACCESS_PATH, HOME_PATH, LOGIN_PATH, TOKEN_PATH,
+    landing,
+};
+
+const TENANT: &str = "acme";
+const SECRET: &str = "cs_9Q2w8E7r6T5y";
+const CODE: &str = "fk-AbC123==";
+
+struct Fixture {
+    clock: ManualClock,
+    server: BinokulaServer,
+}
+
+fn fixture() -> Fixture {
+    let clock = ManualClock::starting_at_unix(1_750_000_000);
+    let server = BinokulaServer::start(
+        Arc::new(clock.clone()),
+        BinokulaTenant {
+            tenant: TENANT.into(),
+            client_secret: SECRET.into(),
+            code: CODE.into(),
+        },
+    )
+    .unwrap();
+    Fixture { clock, server }
+}
+
+impl Fixture {
+    fn client_with(&self, secret: &str, code: &str, tenant: &str) -> BinokulaClient {
+        let base = self.server.server().base_url().as_str();
+        let config =
+            BinokulaConfig::new(tenant, SecretString::from(secret), SecretString::from(code))
+                .unwrap()
+                .with_api_base(base)
+                .unwrap()
+                .with_app_base(base)
+                .unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        BinokulaClient::with(config, HttpPolicy::default(), clock).unwrap()
+    }
+
+    fn client(&self) -> BinokulaClient {
+        self.client_with(SECRET, CODE, TENANT)
+    }
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn user_lifecycle_and_sso_end_to_end() {
+    let f = fixture();
+    let client = f.client();
+    let jo = email("Jo.Smith+reports@example.com");
+
+    let registered = client.register_user(&jo).await.unwrap();
+    assert_eq!(
+        registered,
+        "Successfully registered jo.smith+reports@example.com"
+    );
+    assert!(f.server.has_user("jo.smith+reports@example.com"));
+
+    // Existing users only: the registered user gets a token, and the URL signs in.
+    let token = client.issue_token(&jo, true).await.unwrap();
+    assert_eq!(token.email, "jo.smith+reports@example.com");
+    let lifetime = token.expires_at.duration_since(f.clock.now()).unwrap();
+    assert_eq!(lifetime.as_secs(), 3600);
+    let url = client.sso_url(&token);
+    // Email, token and tenant are URL-encoded (the token is base64: `+`, `/`, `=`).
+    assert!(
+        url.expose()
+            .contains("email=jo.smith%2Breports%40example.com")
+    );
+    assert!(!token.access_token.expose_secret().is_empty());
+    assert!(url.expose().contains(&format!("tenant={TENANT}")));
+    assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
+
+    // Disabled: the same link lands on the login page; enabled again, home.
+    assert_eq!(
+        client.set_user_enabled(&jo, false).await.unwrap(),
+        "User Status set to false"
+    );
+    assert_eq!(landing(url.expose()).await.unwrap(), LOGIN_PATH);
+    assert_eq!(
+        client.set_user_enabled(&jo, true).await.unwrap(),
+        "User Status set to true"
+    );
+    assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
+
+    // A new token replaces the old one: the old link stops working.
+    let second = client.issue_token(&jo, false).await.unwrap();
+    assert_eq!(landing(url.expose()).await.unwrap(), LOGIN_PATH);
+    assert_eq!(
+        landing(client.sso_url(&second).expose()).await.unwrap(),
+        HOME_PATH
+    );
+
+    assert_eq!(
+        client.delete_user(&jo).await.unwrap(),
+        "Successfully removed jo.smith+reports@example.com"
+    );
+    assert!(!f.server.has_user("jo.smith+reports@example.com"));
+    assert!(matches!(
+        client.delete_user(&jo).await,
+        Err(Error::UnknownUser { .. })
+    ));
+    assert_eq!(f.server.server().requests(EXTERNAL_ACCESS_PATH), 5);
+}
+
+#[tokio::test]
+async fn failures_are_typed() {
+    let f = fixture();
+    let ann = email("ann@example.com");
+
+    let wrong_secret = f.client_with("not-the-secret", CODE, TENANT);
+    let err = wrong_secret.issue_token(&ann, false).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidTenantOrSecret { .. }),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("not-the-secret"));
+
+    let wrong_tenant = f.client_with(SECRET, CODE, "globex");
+    assert!(matches!(
+        wrong_tenant.register_user(&ann).await,
+        Err(Error::InvalidTenantOrSecret { .. })
+    ));
+
+    let wrong_code = f.client_with(SECRET, "guessed", TENANT);
+    let err = wrong_code.issue_token(&ann, false).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidCode), "{err:?}");
+
+    let client = f.client();
+    let err = client.issue_token(&ann, true).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
+    assert!(!f.server.has_user("ann@example.com"), "not auto-created");
+
+    client.register_user(&ann).await.unwrap();
+    assert!(matches!(
+        client.register_user(&ann).await,
+        Err(Error::UserExists { .. })
+    ));
+
+    f.server.serve_malformed_expiry(1);
+    assert!(matches!(
+        client.issue_token(&ann, true).await,
+        Err(Error::MalformedExpiry)
+    ));
+
+    // A disabled user still gets a token, but the SSO link lands on the login page.
+    client.set_user_enabled(&ann, false).await.unwrap();
+    let sessions = SsoSessions::new(client.clone());
+    let url = sessions.sso_url(&ann).await.unwrap();
+    assert_eq!(landing(url.expose()).await.unwrap(), LOGIN_PATH);
+
+    assert!(Email::parse("not an email").is_err());
+    assert!(matches!(
+        client
+            .set_user_enabled(&email("ghost@example.com"), true)
+            .await,
+        Err(Error::UnknownUser { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_sso_urls_cause_one_issuance_and_all_sign_in() {
+    let f = fixture();
+    let sessions = Arc::new(SsoSessions::new(f.client()));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let s = Arc::clone(&sessions);
+            tokio::spawn(async move { s.sso_url(&email("max@example.com")).await })
+        })
+        .collect();
+    let mut urls = Vec::new();
+    for t in tasks {
+        urls.push(t.await.unwrap().unwrap());
+    }
+    assert_eq!(f.server.server().requests(TOKEN_PATH), 1);
+    assert_eq!(f.server.tokens_issued(), 1);
+    for url in &urls {
+        assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
+    }
+}
+
+#[tokio::test]
+async fn after_55_minutes_the_next_url_carries_a_renewed_token() {
+    let f = fixture();
+    let sessions = SsoSessions::new(f.client());
+    let kim = email("kim@example.com");
+    let first = sessions.sso_url(&kim).await.unwrap();
+    f.clock.advance(Duration::from_secs(30 * 60));
+    let same = sessions.sso_url(&kim).await.unwrap();
+    assert_eq!(first.expose(), same.expose(), "cached within the hour");
+    assert_eq!(f.server.tokens_issued(), 1);
+
+    f.clock.advance(Duration::from_secs(25 * 60 + 1));
+    let renewed = sessions.sso_url(&kim).await.unwrap();
+    assert_ne!(first.expose(), renewed.expose());
+    assert_eq!(f.server.tokens_issued(), 2);
+    assert_eq!(landing(renewed.expose()).await.unwrap(), HOME_PATH);
+    // The replaced token is not active any more, and is never handed out again.
+    assert_eq!(landing(first.expose()).await.unwrap(), LOGIN_PATH);
+    assert_eq!(
+        sessions.sso_url(&kim).await.unwrap().expose(),
+        renewed.expose()
+    );
+}
