@@ -27,6 +27,7 @@
 pub mod binokula;
 mod fault;
 pub mod generic;
+pub mod oauth1;
 mod request;
 mod server;
 
