@@ -73,8 +73,16 @@ pub fn base_string(
         method.len() + 2 + 3 * (scheme.len() + 3 + host.len() + 6 + path.len()) + 3 * params_len;
     let mut out = String::with_capacity(capacity);
 
-    for c in method.chars() {
-        out.push(c.to_ascii_uppercase());
+    // §3.4.1.1 item 1: the method upper-cased; a custom method "MUST be encoded".
+    if method
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        for c in method.chars() {
+            out.push(c.to_ascii_uppercase());
+        }
+    } else {
+        push_encoded(&mut out, &method.to_ascii_uppercase());
     }
     out.push('&');
     // Base string URI (§3.4.1.2), encoded: scheme and host lower-case, the port only
@@ -146,7 +154,13 @@ mod tests {
             "POST&https%3A%2F%2Fexample.net%2F&"
         );
         assert!(base_string("GET", &"/relative".parse().unwrap(), None, &[]).is_err());
+        // A custom method is encoded (found by the fuzzer: `&` in a method).
+        assert_eq!(b_method("po&st%"), "PO%26ST%25&http%3A%2F%2Fh%2F&");
         assert!(base_string("GET", &"ftp://h/x".parse().unwrap(), None, &[]).is_err());
+    }
+
+    fn b_method(method: &str) -> String {
+        base_string(method, &"http://h/".parse().unwrap(), None, &[]).unwrap()
     }
 
     #[test]
