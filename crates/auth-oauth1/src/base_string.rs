@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use http::Uri;
 
 use crate::Error;
-use crate::encode::{push_encoded, reencode};
+use crate::encode::{cmp_encoded, is_unreserved, push_encoded, push_encoded_twice};
 
 /// The protocol parameters that go into the base string (and the header), as
 /// `(name, value)` pairs, decoded. `oauth_signature` and `realm` never do.
@@ -32,6 +32,18 @@ pub fn base_string(
     form_body: Option<&[u8]>,
     protocol: &ProtocolPairs<'_>,
 ) -> Result<String, Error> {
+    let bytes = base_string_bytes(method, uri, form_body, protocol)?;
+    // Every byte written is ASCII.
+    String::from_utf8(bytes).map_err(|_| Error::InvalidUri("the base string is not ASCII"))
+}
+
+/// [`base_string`] as bytes, for signing without a UTF-8 check.
+pub(crate) fn base_string_bytes(
+    method: &str,
+    uri: &Uri,
+    form_body: Option<&[u8]>,
+    protocol: &ProtocolPairs<'_>,
+) -> Result<Vec<u8>, Error> {
     let scheme = uri.scheme_str().ok_or(Error::InvalidUri("no scheme"))?;
     let default_port = if scheme.eq_ignore_ascii_case("https") {
         443
@@ -43,77 +55,157 @@ pub fn base_string(
     let host = uri.host().ok_or(Error::InvalidUri("no host"))?;
     let query = uri.query().unwrap_or("");
 
-    // Parameters, encoded once (§3.4.1.3.2 step 1).
+    // The parameters, decoded (§3.4.1.3.1); borrowed from the request when they hold
+    // no escapes.
     let query_count = if query.is_empty() {
         0
     } else {
         query.split('&').count()
     };
-    let form_count = form_body.map_or(0, |b| b.split(|c| *c == b'&').count());
-    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-        Vec::with_capacity(query_count + form_count + protocol.len());
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        params.push((reencode(name), reencode(value)));
-    }
-    if let Some(body) = form_body {
-        for (name, value) in url::form_urlencoded::parse(body) {
-            params.push((reencode(name), reencode(value)));
+    let form = match form_body {
+        Some(body) => std::str::from_utf8(body)
+            .map_err(|_| Error::InvalidUri("the form body is not UTF-8"))?,
+        None => "",
+    };
+    let form_count = if form.is_empty() {
+        0
+    } else {
+        form.split('&').count()
+    };
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(query_count + form_count + protocol.len());
+    for pair in query.split('&').chain(form.split('&')) {
+        if !pair.is_empty() {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            params.push(Param::new(form_decode(name), form_decode(value)));
         }
     }
-    for (name, value) in protocol {
-        params.push((crate::encode(name), crate::encode(value)));
-    }
-    // Step 2: sort by name, then value, as bytes.
-    params.sort_unstable();
+    params.extend(
+        protocol
+            .iter()
+            .map(|(n, v)| Param::new(Cow::Borrowed(*n), Cow::Borrowed(*v))),
+    );
+    // §3.4.1.3.2: sorted by encoded name, then encoded value.
+    params.sort_unstable_by(Param::cmp);
 
-    // Capacity for the worst case: every byte of the second encoding tripled.
+    // The exact length: method (encoded at most 3x), URI (encoded), parameters
+    // (encoded twice: five bytes for each reserved one).
     let path = uri.path();
-    let params_len: usize = params.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let capacity =
-        method.len() + 2 + 3 * (scheme.len() + 3 + host.len() + 6 + path.len()) + 3 * params_len;
-    let mut out = String::with_capacity(capacity);
+    let params_len: usize = params.iter().map(|p| p.name_len + p.value_len + 6).sum();
+    let capacity = 3 * method.len()
+        + 2
+        + 3 * (scheme.len() + 3 + host.len() + 6 + path.len().max(1))
+        + params_len;
+    let mut out: Vec<u8> = Vec::with_capacity(capacity);
 
     // §3.4.1.1 item 1: the method upper-cased; a custom method "MUST be encoded".
+    let upper = method.bytes().map(|b| b.to_ascii_uppercase());
     if method
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
     {
-        for c in method.chars() {
-            out.push(c.to_ascii_uppercase());
-        }
+        out.extend(upper);
     } else {
-        push_encoded(&mut out, &method.to_ascii_uppercase());
+        let upper: Vec<u8> = upper.collect();
+        push_encoded(&mut out, &upper);
     }
-    out.push('&');
+    out.push(b'&');
     // Base string URI (§3.4.1.2), encoded: scheme and host lower-case, the port only
     // when it is not the scheme's default, the path as sent, no query or fragment.
-    for c in scheme.chars() {
-        out.push(c.to_ascii_lowercase());
-    }
-    out.push_str("%3A%2F%2F");
+    out.extend(scheme.bytes().map(|b| b.to_ascii_lowercase()));
+    out.extend_from_slice(b"%3A%2F%2F");
     if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        push_encoded(&mut out, &host.to_ascii_lowercase());
+        push_encoded(&mut out, host.to_ascii_lowercase().as_bytes());
     } else {
-        push_encoded(&mut out, host);
+        push_encoded(&mut out, host.as_bytes());
     }
     if let Some(port) = uri.port_u16()
         && port != default_port
     {
-        out.push_str("%3A");
+        out.extend_from_slice(b"%3A");
         let mut digits = itoa_buf();
-        out.push_str(itoa(port.into(), &mut digits));
+        out.extend_from_slice(itoa(port.into(), &mut digits).as_bytes());
     }
-    push_encoded(&mut out, if path.is_empty() { "/" } else { path });
-    out.push('&');
-    for (i, (name, value)) in params.iter().enumerate() {
+    push_encoded(
+        &mut out,
+        if path.is_empty() {
+            b"/"
+        } else {
+            path.as_bytes()
+        },
+    );
+    out.push(b'&');
+    for (i, param) in params.iter().enumerate() {
         if i > 0 {
-            out.push_str("%26");
+            out.extend_from_slice(b"%26");
         }
-        push_encoded(&mut out, name);
-        out.push_str("%3D");
-        push_encoded(&mut out, value);
+        push_twice(&mut out, &param.name, param.name_plain);
+        out.extend_from_slice(b"%3D");
+        push_twice(&mut out, &param.value, param.value_plain);
     }
     Ok(out)
+}
+
+/// A parameter, decoded, with what sorting and writing need to know computed once.
+struct Param<'a> {
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
+    name_plain: bool,
+    value_plain: bool,
+    /// Lengths once encoded twice.
+    name_len: usize,
+    value_len: usize,
+}
+
+impl<'a> Param<'a> {
+    fn new(name: Cow<'a, str>, value: Cow<'a, str>) -> Self {
+        let (name_len, name_plain) = twice_len(name.as_bytes());
+        let (value_len, value_plain) = twice_len(value.as_bytes());
+        Self {
+            name,
+            value,
+            name_plain,
+            value_plain,
+            name_len,
+            value_len,
+        }
+    }
+
+    fn cmp(a: &Self, b: &Self) -> std::cmp::Ordering {
+        let by = |x: &str, xp: bool, y: &str, yp: bool| {
+            if xp && yp {
+                x.as_bytes().cmp(y.as_bytes())
+            } else {
+                cmp_encoded(x.as_bytes(), y.as_bytes())
+            }
+        };
+        by(&a.name, a.name_plain, &b.name, b.name_plain)
+            .then_with(|| by(&a.value, a.value_plain, &b.value, b.value_plain))
+    }
+}
+
+/// The length of `text` encoded twice, and whether it needs no encoding at all.
+fn twice_len(text: &[u8]) -> (usize, bool) {
+    let reserved = text.iter().filter(|&&b| !is_unreserved(b)).count();
+    (text.len() + 4 * reserved, reserved == 0)
+}
+
+fn push_twice(out: &mut Vec<u8>, text: &str, plain: bool) {
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        push_encoded_twice(out, text.as_bytes());
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` name or value (`+` is a space,
+/// `%XX` a byte; invalid UTF-8 is replaced), borrowing when there is nothing to decode.
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
 }
 
 pub(crate) fn itoa_buf() -> [u8; 20] {

@@ -1,7 +1,13 @@
 //! Percent-encoding of RFC 5849 §3.6: the unreserved characters `ALPHA DIGIT - . _ ~`
 //! are kept, every other byte of the UTF-8 encoding becomes `%XX` with upper-case hex.
+//!
+//! [`encode`] uses the `percent-encoding` crate. The signing hot path writes through a
+//! 256-entry table straight into the output buffer instead (and writes the base
+//! string's double encoding in one pass): measured in the `oauth1_sign` benchmark, the
+//! crate's chunked iterator made the base string cost twice a whole HMAC-SHA1.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -24,32 +30,87 @@ pub fn encode(text: &str) -> Cow<'_, str> {
     utf8_percent_encode(text, OAUTH_ENCODE_SET).into()
 }
 
-/// Appends `text`, encoded per §3.6, to `out`.
-pub(crate) fn push_encoded(out: &mut String, text: &str) {
+const fn unreserved_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c == b'~';
+        b += 1;
+    }
+    table
+}
+
+static UNRESERVED: [bool; 256] = unreserved_table();
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Whether `b` is left as it is by §3.6.
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    UNRESERVED[usize::from(b)]
+}
+
+/// Appends `text` encoded once (`prefix` empty) or twice (`prefix` `b"%25"`, then the
+/// hex digits: the encoding of `%XX` is `%25XX`).
+fn push_with(out: &mut Vec<u8>, text: &[u8], prefix: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if !is_unreserved(b) {
+            out.extend_from_slice(&text[start..i]);
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&text[start..]);
+}
+
+/// Appends `text` encoded per §3.6.
+pub(crate) fn push_encoded(out: &mut Vec<u8>, text: &[u8]) {
+    push_with(out, text, b"%");
+}
+
+/// Appends the encoding of the encoding of `text` (what a parameter becomes in the
+/// base string), in one pass.
+pub(crate) fn push_encoded_twice(out: &mut Vec<u8>, text: &[u8]) {
+    push_with(out, text, b"%25");
+}
+
+/// Appends `text` encoded per §3.6 to a `String`.
+pub(crate) fn push_encoded_str(out: &mut String, text: &str) {
     for chunk in utf8_percent_encode(text, OAUTH_ENCODE_SET) {
         out.push_str(chunk);
     }
 }
 
 /// The length of `text` once encoded per §3.6.
-pub(crate) fn encoded_len(text: &str) -> usize {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                1
-            } else {
-                3
-            }
-        })
+pub(crate) fn encoded_len(text: &[u8]) -> usize {
+    text.iter()
+        .map(|&b| if is_unreserved(b) { 1 } else { 3 })
         .sum()
 }
 
-/// A decoded parameter re-encoded per §3.6, borrowing from the request when it can.
-pub(crate) fn reencode(decoded: Cow<'_, str>) -> Cow<'_, str> {
-    match decoded {
-        Cow::Borrowed(s) => encode(s),
-        Cow::Owned(s) => Cow::Owned(encode(&s).into_owned()),
+/// The bytes of the §3.6 encoding of `text`, produced lazily.
+fn encoded_bytes(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    text.iter().flat_map(|&b| {
+        let (bytes, len) = if is_unreserved(b) {
+            ([b, 0, 0], 1)
+        } else {
+            (
+                [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]],
+                3,
+            )
+        };
+        bytes.into_iter().take(len)
+    })
+}
+
+/// Orders `a` and `b` as their §3.6 encodings would be ordered (§3.4.1.3.2), without
+/// building them.
+pub(crate) fn cmp_encoded(a: &[u8], b: &[u8]) -> Ordering {
+    if a.iter().chain(b).all(|&c| is_unreserved(c)) {
+        return a.cmp(b);
     }
+    encoded_bytes(a).cmp(encoded_bytes(b))
 }
 
 #[cfg(test)]
@@ -65,7 +126,39 @@ mod tests {
         }
         assert_eq!(encode("%"), "%25");
         assert_eq!(encode("*"), "%2A");
-        assert_eq!(encoded_len("a b"), 5);
-        assert_eq!(encoded_len("ü"), 6);
+        assert_eq!(encoded_len(b"a b"), 5);
+        assert_eq!(encoded_len("ü".as_bytes()), 6);
+    }
+
+    #[test]
+    fn the_table_agrees_with_the_crate() {
+        let samples = [
+            "",
+            "abc",
+            "a b+c",
+            "ü字😀",
+            "%%",
+            "-._~",
+            "!*'();:@&=+$,/?#[]",
+            "\u{0}\u{7f}",
+        ];
+        for s in samples {
+            let mut once = Vec::new();
+            push_encoded(&mut once, s.as_bytes());
+            assert_eq!(once, encode(s).as_bytes(), "{s:?}");
+            let mut twice = Vec::new();
+            push_encoded_twice(&mut twice, s.as_bytes());
+            assert_eq!(twice, encode(&encode(s)).as_bytes(), "{s:?}");
+            assert_eq!(encoded_len(s.as_bytes()), once.len());
+        }
+    }
+
+    #[test]
+    fn ordering_follows_the_encoding() {
+        let mut words = vec!["a", "A", "a b", "a-b", "a%b", "ab", "", "ü", "~", "z"];
+        words.sort_by(|x, y| cmp_encoded(x.as_bytes(), y.as_bytes()));
+        let mut by_encoding = words.clone();
+        by_encoding.sort_by_key(|w| encode(w).into_owned());
+        assert_eq!(words, by_encoding);
     }
 }

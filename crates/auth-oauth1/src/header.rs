@@ -4,10 +4,12 @@ use crate::Error;
 use crate::encode::{encoded_len, push_encoded};
 
 /// Builds `OAuth realm="...", oauth_...="...", oauth_signature="..."`, each name and
-/// value encoded per §3.6, in one allocation of exactly the right size.
-pub(crate) fn build(realm: Option<&str>, protocol: &[(&str, &str)], signature: &str) -> String {
-    const PREFIX: &str = "OAuth ";
-    let pair_len = |name: &str, value: &str| encoded_len(name) + encoded_len(value) + 3;
+/// value encoded per §3.6, in one allocation of exactly the right size (so that a
+/// header value can take it over without copying).
+pub(crate) fn build(realm: Option<&str>, protocol: &[(&str, &str)], signature: &str) -> Vec<u8> {
+    const PREFIX: &[u8] = b"OAuth ";
+    let pair_len =
+        |name: &str, value: &str| encoded_len(name.as_bytes()) + encoded_len(value.as_bytes()) + 3;
     let mut len = PREFIX.len();
     let mut fields = 0usize;
     if let Some(r) = realm {
@@ -20,24 +22,24 @@ pub(crate) fn build(realm: Option<&str>, protocol: &[(&str, &str)], signature: &
     }
     len += pair_len("oauth_signature", signature);
     len += 2 * fields; // ", " separators
-    let mut out = String::with_capacity(len);
-    out.push_str(PREFIX);
-    let mut push = |name: &str, value: &str, last: bool| {
-        push_encoded(&mut out, name);
-        out.push_str("=\"");
-        push_encoded(&mut out, value);
-        out.push('"');
-        if !last {
-            out.push_str(", ");
-        }
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(PREFIX);
+    let mut push = |name: &str, value: &str| {
+        push_encoded(&mut out, name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        push_encoded(&mut out, value.as_bytes());
+        out.extend_from_slice(b"\", ");
     };
     if let Some(r) = realm {
-        push("realm", r, false);
+        push("realm", r);
     }
     for (name, value) in protocol {
-        push(name, value, false);
+        push(name, value);
     }
-    push("oauth_signature", signature, true);
+    push_encoded(&mut out, b"oauth_signature");
+    out.extend_from_slice(b"=\"");
+    push_encoded(&mut out, signature.as_bytes());
+    out.push(b'"');
     out
 }
 
@@ -141,6 +143,7 @@ mod tests {
             "sig=",
         );
         assert_eq!(h.len(), h.capacity());
+        let h = String::from_utf8(h).unwrap();
         assert_eq!(
             h,
             r#"OAuth realm="Photos", oauth_consumer_key="a%20b", oauth_nonce="n%2F%2B", oauth_signature="sig%3D""#
@@ -149,6 +152,7 @@ mod tests {
         assert_eq!(parsed.get("oauth_consumer_key"), Some("a b"));
         assert_eq!(parsed.get("oauth_signature"), Some("sig="));
         let bare = build(None, &[], "s");
+        assert_eq!(bare, b"OAuth oauth_signature=\"s\"");
         assert_eq!(bare.len(), bare.capacity());
     }
 

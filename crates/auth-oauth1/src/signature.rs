@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use crate::Error;
-use crate::encode::push_encoded;
+use crate::encode::push_encoded_str;
 
 /// How a request is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,10 +72,10 @@ pub(crate) fn key_text(
     token_secret: Option<&SecretString>,
 ) -> SecretString {
     let mut key = String::new();
-    push_encoded(&mut key, consumer_secret.expose_secret());
+    push_encoded_str(&mut key, consumer_secret.expose_secret());
     key.push('&');
     if let Some(ts) = token_secret {
-        push_encoded(&mut key, ts.expose_secret());
+        push_encoded_str(&mut key, ts.expose_secret());
     }
     SecretString::from(key)
 }
@@ -165,15 +165,15 @@ impl SigningKey {
     }
 
     /// Signs `base_string`; the signature is base64 (PLAINTEXT: the key itself).
-    pub(crate) fn sign(&self, base_string: &str) -> Result<SignatureValue, Error> {
+    pub(crate) fn sign(&self, base_string: &[u8]) -> Result<SignatureValue, Error> {
         match self {
             Self::HmacSha1(keyed) => {
                 let mut mac = keyed.clone();
-                mac.update(base_string.as_bytes());
+                mac.update(base_string);
                 Ok(SignatureValue::base64(&mac.finalize().into_bytes()))
             }
             Self::HmacSha256(key) | Self::HmacSha512(key) => {
-                let tag = ring::hmac::sign(key, base_string.as_bytes());
+                let tag = ring::hmac::sign(key, base_string);
                 Ok(SignatureValue::base64(tag.as_ref()))
             }
             Self::Plaintext(key) => Ok(SignatureValue::Heap(key.expose_secret().to_owned())),
@@ -184,7 +184,7 @@ impl SigningKey {
                     .sign(
                         &ring::signature::RSA_PKCS1_SHA256,
                         &rng,
-                        base_string.as_bytes(),
+                        base_string,
                         &mut signature,
                     )
                     .map_err(|_| Error::InvalidKey("RSA signing failed"))?;
@@ -223,7 +223,7 @@ impl VerifyingKey {
     pub(crate) fn verify(
         &self,
         method: SignatureMethod,
-        base_string: &str,
+        base_string: &[u8],
         signature: &str,
     ) -> bool {
         match (self, method) {
@@ -235,7 +235,7 @@ impl VerifyingKey {
                     &ring::signature::RSA_PKCS1_2048_8192_SHA256,
                     der,
                 )
-                .verify(base_string.as_bytes(), &raw)
+                .verify(base_string, &raw)
                 .is_ok()
             }
             (

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::base_string::{base_string, itoa, itoa_buf};
+use crate::base_string::{base_string_bytes, itoa, itoa_buf};
 use crate::signature::{RsaPrivateKey, SignatureValue, SigningKey};
 use crate::{Error, SignatureMethod, header};
 
@@ -274,10 +274,13 @@ impl Signer {
     ) -> Result<Signed, Error> {
         let (base_string, signature, authorization) =
             self.compute(method, uri, content_type, body, options)?;
+        let ascii = |bytes: Vec<u8>| {
+            String::from_utf8(bytes).map_err(|_| Error::InvalidUri("the output is not ASCII"))
+        };
         Ok(Signed {
-            base_string,
+            base_string: ascii(base_string)?,
             signature: signature.as_str().to_owned(),
-            authorization,
+            authorization: ascii(authorization)?,
         })
     }
 
@@ -288,7 +291,7 @@ impl Signer {
         content_type: Option<&str>,
         body: &[u8],
         options: &SignOptions<'_>,
-    ) -> Result<(String, SignatureValue, String), Error> {
+    ) -> Result<(Vec<u8>, SignatureValue, Vec<u8>), Error> {
         let is_form = content_type.is_some_and(|t| {
             t.len() >= 33 && t[..33].eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
@@ -352,7 +355,7 @@ impl Signer {
         }
         let protocol = &pairs[..n];
 
-        let base = base_string(method, uri, is_form.then_some(body), protocol)?;
+        let base = base_string_bytes(method, uri, is_form.then_some(body), protocol)?;
         let signature = self.key.sign(&base)?;
         let header = header::build(self.realm.as_deref(), protocol, signature.as_str());
         tracing::trace!(method = %self.key.method(), "request signed");

@@ -217,7 +217,7 @@ impl Verifier {
             is_form.then_some(request.body),
             &protocol,
         )?;
-        if !key.verify(method, &base, signature) {
+        if !key.verify(method, base.as_bytes(), signature) {
             return Err(Error::InvalidSignature);
         }
         if let Some(claimed) = get("oauth_body_hash") {

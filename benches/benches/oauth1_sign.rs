@@ -1,0 +1,92 @@
+//! `oauth1_sign`: a full OAuth 1.0a sign of a GET with three query parameters and
+//! token credentials, by this workspace's `auth-oauth1` and by the `oauth1-request`
+//! crate, next to a raw HMAC-SHA1 (key setup included) over the same base string.
+//! Targets: `auth-oauth1` within 1.5x of `raw-hmac-sha1`, and at least 2.5x faster
+//! than `oauth1-request`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // bench code
+
+use std::hint::black_box;
+
+use auth_core::SecretString;
+use auth_oauth1::{Consumer, SignOptions, Signer, TokenCredentials, hmac_sha1};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const CONSUMER_KEY: &str = "dpf43f3p2l4k3l03";
+const CONSUMER_SECRET: &str = "kd94hf93k423kf44";
+const TOKEN: &str = "nnch734d00sl2jdk";
+const TOKEN_SECRET: &str = "pfkkdhi9sl3r4s00";
+const BASE: &str = "http://photos.example.net/photos";
+const URI: &str = "http://photos.example.net/photos?file=vacation.jpg&size=original&page=2";
+
+#[derive(oauth1_request::Request)]
+struct Photos<'a> {
+    file: &'a str,
+    page: u32,
+    size: &'a str,
+}
+
+fn oauth1_sign(c: &mut Criterion) {
+    let signer = Signer::builder(Consumer::new(
+        CONSUMER_KEY,
+        SecretString::from(CONSUMER_SECRET),
+    ))
+    .token(TokenCredentials::new(
+        TOKEN,
+        SecretString::from(TOKEN_SECRET),
+    ))
+    .build()
+    .unwrap();
+    let template: auth_core::AuthRequest =
+        http::Request::get(URI).body(bytes::Bytes::new()).unwrap();
+
+    // The base string the raw HMAC signs: the one auth-oauth1 builds for this request.
+    let base = signer
+        .sign_parts(
+            "GET",
+            &URI.parse().unwrap(),
+            None,
+            b"",
+            &SignOptions {
+                nonce: Some("kYjzVBB8Y0ZFabxSWbWovY"),
+                timestamp: Some(1_318_622_958),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .base_string;
+    let key = format!("{CONSUMER_SECRET}&{TOKEN_SECRET}");
+
+    let token =
+        oauth1_request::Token::from_parts(CONSUMER_KEY, CONSUMER_SECRET, TOKEN, TOKEN_SECRET);
+    let photos = Photos {
+        file: "vacation.jpg",
+        page: 2,
+        size: "original",
+    };
+
+    let mut group = c.benchmark_group("oauth1_sign");
+    group.bench_function("auth-oauth1", |b| {
+        b.iter_batched_ref(
+            || template.clone(),
+            |request| signer.sign(black_box(request)).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("oauth1-request", |b| {
+        b.iter(|| {
+            oauth1_request::get(
+                black_box(BASE),
+                black_box(&photos),
+                &token,
+                oauth1_request::HMAC_SHA1,
+            )
+        });
+    });
+    group.bench_function("raw-hmac-sha1", |b| {
+        b.iter(|| hmac_sha1(black_box(key.as_bytes()), black_box(base.as_bytes())));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, oauth1_sign);
+criterion_main!(benches);
