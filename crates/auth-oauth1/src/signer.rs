@@ -311,7 +311,8 @@ impl Signer {
         let timestamp = itoa(
             options
                 .timestamp
-                .unwrap_or_else(|| unix_seconds(self.clock.now())),
+                // Whole seconds: the coarse clock (a few ns) is exact enough.
+                .unwrap_or_else(|| unix_seconds(self.clock.now_coarse())),
             &mut ts_buf,
         );
         let mut hash_buf = [0u8; 28];
@@ -336,23 +337,24 @@ impl Signer {
             pairs[n] = (name, value);
             n += 1;
         };
-        add("oauth_consumer_key", self.consumer_key.as_str());
-        if let Some(token) = &self.token {
-            add("oauth_token", token.as_str());
+        // In the order the base string sorts them by name.
+        if let Some(hash) = body_hash {
+            add("oauth_body_hash", hash);
         }
-        add("oauth_signature_method", self.key.method().as_str());
-        add("oauth_timestamp", timestamp);
-        add("oauth_nonce", nonce);
-        add("oauth_version", "1.0");
         if let Some(callback) = options.callback {
             add("oauth_callback", callback);
+        }
+        add("oauth_consumer_key", self.consumer_key.as_str());
+        add("oauth_nonce", nonce);
+        add("oauth_signature_method", self.key.method().as_str());
+        add("oauth_timestamp", timestamp);
+        if let Some(token) = &self.token {
+            add("oauth_token", token.as_str());
         }
         if let Some(verifier) = options.verifier {
             add("oauth_verifier", verifier);
         }
-        if let Some(hash) = body_hash {
-            add("oauth_body_hash", hash);
-        }
+        add("oauth_version", "1.0");
         let protocol = &pairs[..n];
 
         let base = base_string_bytes(method, uri, is_form.then_some(body), protocol)?;
