@@ -145,6 +145,22 @@ pub(crate) fn base_string_bytes(
     Ok(out)
 }
 
+/// Whether a `Content-Type` is `application/x-www-form-urlencoded` (with or without
+/// parameters such as a charset): only then do body parameters enter the base string
+/// (§3.4.1.3.1).
+pub fn is_form_urlencoded(content_type: Option<&str>) -> bool {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    content_type.is_some_and(|t| {
+        t.get(..FORM.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(FORM))
+            && t[FORM.len()..]
+                .trim_start()
+                .chars()
+                .next()
+                .is_none_or(|c| c == ';')
+    })
+}
+
 /// A parameter, decoded, with what sorting and writing need to know computed once.
 struct Param<'a> {
     name: Cow<'a, str>,
@@ -253,6 +269,22 @@ mod tests {
 
     fn b_method(method: &str) -> String {
         base_string(method, &"http://h/".parse().unwrap(), None, &[]).unwrap()
+    }
+
+    #[test]
+    fn form_content_types() {
+        assert!(is_form_urlencoded(Some(
+            "application/x-www-form-urlencoded"
+        )));
+        assert!(is_form_urlencoded(Some(
+            "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+        )));
+        assert!(!is_form_urlencoded(Some(
+            "application/x-www-form-urlencodedX"
+        )));
+        assert!(!is_form_urlencoded(Some("application/json")));
+        assert!(!is_form_urlencoded(Some("ü")));
+        assert!(!is_form_urlencoded(None));
     }
 
     #[test]

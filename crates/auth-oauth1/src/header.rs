@@ -61,6 +61,16 @@ impl AuthorizationHeader {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The protocol parameters that enter the signature base string: all but
+    /// `oauth_signature` (and `realm`, which is kept apart).
+    pub fn protocol_pairs(&self) -> Vec<(&str, &str)> {
+        self.params
+            .iter()
+            .filter(|(n, _)| n != "oauth_signature")
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// Parses `OAuth name="value", ...` (§3.5.1): the scheme is case-insensitive,
     /// whitespace around separators is allowed, values are quoted and
     /// percent-encoded. A parameter sent twice is an error.

@@ -58,7 +58,7 @@ mod signer;
 mod verifier;
 
 pub use answer::{CredentialsAnswer, parse_credentials_answer};
-pub use base_string::{ProtocolPairs, base_string};
+pub use base_string::{ProtocolPairs, base_string, is_form_urlencoded};
 pub use encode::{OAUTH_ENCODE_SET, encode};
 pub use error::Error;
 #[cfg(feature = "reqwest")]

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::base_string::{base_string_bytes, itoa, itoa_buf};
+use crate::base_string::{base_string_bytes, is_form_urlencoded, itoa, itoa_buf};
 use crate::signature::{RsaPrivateKey, SignatureValue, SigningKey};
 use crate::{Error, SignatureMethod, header};
 
@@ -292,9 +292,7 @@ impl Signer {
         body: &[u8],
         options: &SignOptions<'_>,
     ) -> Result<(Vec<u8>, SignatureValue, Vec<u8>), Error> {
-        let is_form = content_type.is_some_and(|t| {
-            t.len() >= 33 && t[..33].eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
+        let is_form = is_form_urlencoded(content_type);
 
         let mut nonce_buf = [0u8; 24];
         let nonce = match options.nonce {

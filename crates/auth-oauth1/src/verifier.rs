@@ -10,7 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::Uri;
 
-use crate::{AuthorizationHeader, Error, SignatureMethod, VerifyingKey, base_string};
+use crate::{
+    AuthorizationHeader, Error, SignatureMethod, VerifyingKey, base_string, is_form_urlencoded,
+};
 
 /// Remembers nonces so a request cannot be replayed.
 pub trait NonceStore: Send + Sync + fmt::Debug {
@@ -202,15 +204,8 @@ impl Verifier {
         let token = get("oauth_token");
         let key = keys(consumer_key, token).ok_or(Error::UnknownCredentials)?;
 
-        let is_form = request.content_type.is_some_and(|t| {
-            t.len() >= 33 && t[..33].eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-        let protocol: Vec<(&str, &str)> = header
-            .params
-            .iter()
-            .filter(|(n, _)| n != "oauth_signature")
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let is_form = is_form_urlencoded(request.content_type);
+        let protocol = header.protocol_pairs();
         let base = base_string(
             request.method,
             request.uri,

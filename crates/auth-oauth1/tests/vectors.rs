@@ -138,12 +138,7 @@ fn rfc5849_section_3_4_1_1_base_string() {
         "OAuth realm=\"Example\",\n   oauth_consumer_key=\"9djdj82h48djs9d2\",\n   oauth_token=\"kkk9d7dh3k39sjv7\",\n   oauth_signature_method=\"HMAC-SHA1\",\n   oauth_timestamp=\"137131201\",\n   oauth_nonce=\"7d8f3e4a\",\n   oauth_signature=\"bYT5CMsGcbgUdFHObYMEfcx6bsw%3D\"",
     )
     .unwrap();
-    let protocol: Vec<(&str, &str)> = header
-        .params
-        .iter()
-        .filter(|(n, _)| n != "oauth_signature")
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let protocol = header.protocol_pairs();
     let base = base_string("POST", &uri, Some(b"c2&a3=2+q"), &protocol).unwrap();
     assert_eq!(
         base,
