@@ -39,6 +39,19 @@ fn provider(
     )
 }
 
+/// A manual clock and a generic token server issuing 1-hour tokens by it.
+fn start() -> (Arc<dyn Clock>, GenericTokenServer) {
+    let clock: Arc<dyn Clock> = Arc::new(auth_core::ManualClock::starting_at_unix(1_750_000_000));
+    let server = GenericTokenServer::start(
+        Arc::clone(&clock),
+        CLIENT_ID,
+        CLIENT_SECRET,
+        Duration::from_secs(3600),
+    )
+    .expect("server");
+    (clock, server)
+}
+
 async fn header(p: &Arc<dyn CredentialProvider>) -> Result<String, Error> {
     let mut request = AuthRequest::new(Default::default());
     p.authorize(&mut request).await?;
@@ -50,14 +63,7 @@ async fn header(p: &Arc<dyn CredentialProvider>) -> Result<String, Error> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn providers_sharing_a_store_fetch_once_between_them() {
-    let clock: Arc<dyn Clock> = Arc::new(auth_core::ManualClock::starting_at_unix(1_750_000_000));
-    let server = GenericTokenServer::start(
-        Arc::clone(&clock),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        Duration::from_secs(3600),
-    )
-    .expect("server");
+    let (clock, server) = start();
     let store: Arc<dyn TokenStore> = Arc::new(InMemoryTokenStore::new());
     // Four "processes": each its own provider and cache, one store between them.
     let providers: Vec<_> = (0..4)
@@ -110,14 +116,7 @@ impl TokenStore for Down {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_store_is_bypassed() {
-    let clock: Arc<dyn Clock> = Arc::new(auth_core::ManualClock::starting_at_unix(1_750_000_000));
-    let server = GenericTokenServer::start(
-        Arc::clone(&clock),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        Duration::from_secs(3600),
-    )
-    .expect("server");
+    let (clock, server) = start();
     let p = provider(&server, &clock, Arc::new(Down));
     let mut tasks = Vec::new();
     for _ in 0..100 {

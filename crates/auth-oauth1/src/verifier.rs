@@ -30,24 +30,58 @@ pub trait NonceStore: Send + Sync + fmt::Debug {
 /// What identifies a nonce's use: consumer key, token, timestamp, nonce.
 type NonceUse = (String, Option<String>, u64, String);
 
-/// Nonces in memory, forgotten once their timestamp leaves the window.
-#[derive(Debug, Default)]
+/// Nonces in memory. A nonce is forgotten once its timestamp is more than `window`
+/// older than the newest one seen: the [`Verifier`] refuses such timestamps before it
+/// asks the store, so forgetting them cannot let a replay through as long as this
+/// window is at least the verifier's (the default, 10 minutes, is twice the
+/// verifier's default).
+#[derive(Debug)]
 pub struct InMemoryNonceStore {
-    seen: Mutex<HashSet<NonceUse>>,
+    window: u64,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    uses: HashSet<NonceUse>,
+    newest: u64,
+}
+
+/// Above this many remembered nonces, old ones are pruned on insert.
+const PRUNE_ABOVE: usize = 1024;
+
+impl Default for InMemoryNonceStore {
+    fn default() -> Self {
+        Self::with_window(Duration::from_secs(600))
+    }
 }
 
 impl InMemoryNonceStore {
-    /// An empty store.
+    /// An empty store with a 10-minute window.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Forgets nonces with timestamps before `oldest`.
-    pub fn prune(&self, oldest: u64) {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(_, _, ts, _)| *ts >= oldest);
+    /// An empty store that forgets nonces `window` older than the newest.
+    pub fn with_window(window: Duration) -> Self {
+        Self {
+            window: window.as_secs(),
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Nonces remembered now.
+    pub fn len(&self) -> usize {
+        self.lock().uses.len()
+    }
+
+    /// Whether no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -59,12 +93,39 @@ impl NonceStore for InMemoryNonceStore {
         timestamp: u64,
         nonce: &str,
     ) -> bool {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert((
+        let mut seen = self.lock();
+        seen.newest = seen.newest.max(timestamp);
+        if seen.uses.len() > PRUNE_ABOVE {
+            let oldest = seen.newest.saturating_sub(self.window);
+            seen.uses.retain(|(_, _, ts, _)| *ts >= oldest);
+        }
+        seen.uses.insert((
             consumer_key.to_owned(),
             token.map(str::to_owned),
             timestamp,
             nonce.to_owned(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_nonces_are_forgotten_recent_ones_are_not() {
+        let store = InMemoryNonceStore::with_window(Duration::from_secs(600));
+        for i in 0..=PRUNE_ABOVE as u64 {
+            assert!(store.remember("ck", None, 1_000, &format!("n{i}")));
+        }
+        assert!(
+            !store.remember("ck", None, 1_000, "n0"),
+            "a replay is refused"
+        );
+        // Much later: the next insert prunes everything outside the window.
+        assert!(store.remember("ck", None, 1_000 + 601, "fresh"));
+        assert_eq!(store.len(), 1);
+        assert!(!store.remember("ck", None, 1_000 + 601, "fresh"));
     }
 }
 

@@ -36,10 +36,14 @@ fn fixture(config: OAuth1Config) -> Fixture {
 
 impl Fixture {
     fn flow(&self, secret: &str) -> Flow {
+        self.flow_for(KEY, secret)
+    }
+
+    fn flow_for(&self, key: &str, secret: &str) -> Flow {
         let s = self.server.server();
         let c = self.server.config();
         Flow::new(
-            Consumer::new(KEY, SecretString::from(secret)),
+            Consumer::new(key, SecretString::from(secret)),
             FlowEndpoints {
                 temporary: s.url(&c.temporary_path),
                 authorize: s.url(&c.authorize_path),
@@ -209,17 +213,7 @@ async fn failures_are_typed() {
     assert_eq!(problem(err), "nonce_used");
 
     // An unknown consumer.
-    let stranger = Flow::new(
-        Consumer::new("someone-else", SecretString::from(SECRET)),
-        FlowEndpoints {
-            temporary: f.server.server().url("/initiate"),
-            authorize: f.server.server().url("/authorize"),
-            token: f.server.server().url("/token"),
-        },
-        f.http.clone(),
-        Arc::new(f.clock.clone()) as Arc<dyn Clock>,
-    )
-    .unwrap();
+    let stranger = f.flow_for("someone-else", SECRET);
     assert_eq!(
         problem(stranger.temporary_credentials(None).await.unwrap_err()),
         "consumer_key_unknown"
