@@ -451,10 +451,11 @@ impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
     }
 
     /// Drops the cached token if it is the one on `request`, so a token that another
-    /// caller has already renewed is not thrown away.
-    fn invalidate(&self, request: &AuthRequest) {
+    /// caller has already renewed is not thrown away. Either way the next request
+    /// carries another token, so a retry can succeed.
+    fn invalidate(&self, request: &AuthRequest) -> bool {
         let Some(sent) = request.headers().get(AUTHORIZATION) else {
-            return;
+            return true;
         };
         let current = self.inner.current.load();
         if let Some(cached) = current.as_ref()
@@ -464,6 +465,7 @@ impl<S: TokenSource> CredentialProvider for CachingProvider<S> {
             self.inner.current.compare_and_swap(&*current, None);
             tracing::debug!(key = %self.inner.key, "cached token dropped after rejection");
         }
+        true
     }
 }
 

@@ -56,10 +56,15 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
 
     /// Reports that the server rejected the credentials on `request` (typically with
     /// a 401). A provider that caches drops what it put on that request, so that the
-    /// next [`authorize`](Self::authorize) obtains a fresh credential; providers with
-    /// nothing to drop ignore it.
-    fn invalidate(&self, request: &AuthRequest) {
+    /// next [`authorize`](Self::authorize) obtains a fresh credential.
+    ///
+    /// Returns whether sending the request again could succeed, that is whether the
+    /// next credential will differ from the rejected one. Providers with nothing to drop
+    /// (a fixed key, a signature over fixed credentials) keep the default, `false`, so
+    /// that a client does not repeat a request that will be refused the same way.
+    fn invalidate(&self, request: &AuthRequest) -> bool {
         let _ = request;
+        false
     }
 }
 
@@ -114,8 +119,8 @@ impl<P: CredentialProvider + ?Sized> CredentialProvider for Arc<P> {
         (**self).authorize(request)
     }
 
-    fn invalidate(&self, request: &AuthRequest) {
-        (**self).invalidate(request);
+    fn invalidate(&self, request: &AuthRequest) -> bool {
+        (**self).invalidate(request)
     }
 }
 
@@ -124,7 +129,7 @@ impl<P: CredentialProvider + ?Sized> CredentialProvider for Box<P> {
         (**self).authorize(request)
     }
 
-    fn invalidate(&self, request: &AuthRequest) {
-        (**self).invalidate(request);
+    fn invalidate(&self, request: &AuthRequest) -> bool {
+        (**self).invalidate(request)
     }
 }

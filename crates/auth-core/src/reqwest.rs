@@ -209,7 +209,8 @@ async fn authorize_and_keep<P: CredentialProvider + ?Sized>(
 
 /// An [`HttpClient`] paired with a provider: every request is authorized, and a 401
 /// drops the provider's cached credential and sends the request once more with a
-/// fresh one (when the request can be cloned).
+/// fresh one (when the request can be cloned and the provider says a fresh one can
+/// differ, see [`CredentialProvider::invalidate`]).
 #[derive(Debug, Clone)]
 pub struct AuthorizedClient {
     http: HttpClient,
@@ -241,8 +242,8 @@ impl AuthorizedClient {
         if response.status != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        self.provider.invalidate(&seen);
-        let Some(mut again) = spare else {
+        let retry_can_help = self.provider.invalidate(&seen);
+        let (true, Some(mut again)) = (retry_can_help, spare) else {
             return Ok(response);
         };
         tracing::debug!("401: retrying once with a fresh credential");
