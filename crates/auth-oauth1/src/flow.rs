@@ -30,6 +30,16 @@ pub struct Flow {
     http: HttpClient,
     clock: std::sync::Arc<dyn Clock>,
     require_callback_confirmed: bool,
+    revision: Revision,
+}
+
+/// Which revision of the protocol the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Revision {
+    /// RFC 5849 (OAuth Core 1.0 Revision A).
+    OAuth10a,
+    /// OAuth Core 1.0 (2007), before revision A.
+    OAuth10,
 }
 
 impl fmt::Debug for Flow {
@@ -61,6 +71,7 @@ impl Flow {
             http,
             clock,
             require_callback_confirmed: true,
+            revision: Revision::OAuth10a,
         })
     }
 
@@ -79,15 +90,34 @@ impl Flow {
         self
     }
 
+    /// Speaks OAuth Core 1.0 as published in 2007, before revision A, as some vendors
+    /// (Bynder) still do: step 1 sends `oauth_callback` only when one is given and does
+    /// not expect `oauth_callback_confirmed` (the callback usually travels in the
+    /// authorize URL instead), and step 3 may go without a verifier.
+    ///
+    /// Revision A exists because this is open to session fixation; use it only for a
+    /// server that offers nothing else.
+    #[must_use]
+    pub fn oauth_1_0(mut self) -> Self {
+        self.revision = Revision::OAuth10;
+        self.require_callback_confirmed = false;
+        self
+    }
+
     /// Step 1 (§2.1): temporary credentials, with `oauth_callback` (`oob` when there is
-    /// no callback), signed with the consumer credentials only.
+    /// no callback; nothing under [`Flow::oauth_1_0`]), signed with the consumer
+    /// credentials only.
     pub async fn temporary_credentials(
         &self,
         callback: Option<&str>,
     ) -> Result<CredentialsAnswer, Error> {
         let signer = self.signer(None)?;
+        let callback = match self.revision {
+            Revision::OAuth10a => Some(callback.unwrap_or("oob")),
+            Revision::OAuth10 => callback,
+        };
         let options = SignOptions {
-            callback: Some(callback.unwrap_or("oob")),
+            callback,
             ..Default::default()
         };
         let answer = self
@@ -110,15 +140,19 @@ impl Flow {
     }
 
     /// Step 3 (§2.3): exchanges the temporary credentials and the verifier for token
-    /// credentials.
+    /// credentials. The verifier is required by RFC 5849; `None` is accepted only under
+    /// [`Flow::oauth_1_0`].
     pub async fn token_credentials(
         &self,
         temporary: &TokenCredentials,
-        verifier: &str,
+        verifier: Option<&str>,
     ) -> Result<CredentialsAnswer, Error> {
+        if verifier.is_none() && self.revision == Revision::OAuth10a {
+            return Err(Error::MissingParameter("oauth_verifier"));
+        }
         let signer = self.signer(Some(temporary.clone()))?;
         let options = SignOptions {
-            verifier: Some(verifier),
+            verifier,
             ..Default::default()
         };
         self.post(&signer, &self.endpoints.token, &options).await

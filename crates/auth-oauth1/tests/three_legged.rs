@@ -126,7 +126,7 @@ async fn full_flow_then_a_signed_resource_call() {
     assert!(temporary.callback_confirmed);
     let verifier = f.approve(&flow, &temporary.credentials).await;
     let access = flow
-        .token_credentials(&temporary.credentials, &verifier)
+        .token_credentials(&temporary.credentials, Some(&verifier))
         .await
         .unwrap();
     assert_ne!(access.credentials.token(), temporary.credentials.token());
@@ -141,7 +141,7 @@ async fn full_flow_then_a_signed_resource_call() {
     // The temporary credentials are spent.
     assert_eq!(
         problem(
-            flow.token_credentials(&temporary.credentials, &verifier)
+            flow.token_credentials(&temporary.credentials, Some(&verifier))
                 .await
                 .unwrap_err()
         ),
@@ -162,7 +162,7 @@ async fn failures_are_typed() {
         .unwrap();
     let _ = f.approve(&flow, &temporary.credentials).await;
     let err = flow
-        .token_credentials(&temporary.credentials, "not-the-verifier")
+        .token_credentials(&temporary.credentials, Some("not-the-verifier"))
         .await
         .unwrap_err();
     assert_eq!(problem(err), "parameter_rejected");
@@ -175,7 +175,7 @@ async fn failures_are_typed() {
     let verifier = f.approve(&flow, &late.credentials).await;
     f.clock.advance(Duration::from_secs(11 * 60));
     let err = flow
-        .token_credentials(&late.credentials, &verifier)
+        .token_credentials(&late.credentials, Some(&verifier))
         .await
         .unwrap_err();
     assert_eq!(problem(err), "token_expired");
@@ -196,7 +196,7 @@ async fn failures_are_typed() {
         .unwrap();
     let verifier = f.approve(&flow, &fresh.credentials).await;
     let access = flow
-        .token_credentials(&fresh.credentials, &verifier)
+        .token_credentials(&fresh.credentials, Some(&verifier))
         .await
         .unwrap();
     let signer = f.signer(access.credentials);
@@ -237,5 +237,51 @@ async fn an_unconfirmed_callback_is_refused_unless_allowed() {
             .temporary_credentials(Some("http://printer.example.com/ready"))
             .await
             .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn revision_a_needs_a_verifier_and_oauth_1_0_goes_without() {
+    let mut config = OAuth1Config::rfc5849(KEY, SECRET);
+    config.confirm_callback = false;
+    config.require_callback = false;
+    config.require_verifier = false;
+    let f = fixture(config);
+
+    // RFC 5849 refuses to send step 3 without a verifier, before any request.
+    let strict = f.flow(SECRET).allow_unconfirmed_callback();
+    let temporary = strict
+        .temporary_credentials(None)
+        .await
+        .unwrap()
+        .credentials;
+    assert!(matches!(
+        strict.token_credentials(&temporary, None).await,
+        Err(Error::MissingParameter("oauth_verifier"))
+    ));
+    assert_eq!(f.server.server().requests("/token"), 0);
+
+    // OAuth 1.0: no oauth_callback at step 1 (the server saw none: it would have sent
+    // the browser there), no verifier at step 3 once the user approved.
+    let legacy = f.flow(SECRET).oauth_1_0();
+    let temporary = legacy
+        .temporary_credentials(None)
+        .await
+        .unwrap()
+        .credentials;
+    let page = reqwest::get(legacy.authorize_url(&temporary, &[]))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.starts_with(&format!("oauth_token={}", temporary.token())),
+        "{page}"
+    );
+    let access = legacy.token_credentials(&temporary, None).await.unwrap();
+    assert_eq!(
+        f.call(&f.signer(access.credentials), None).await.status,
+        200
     );
 }

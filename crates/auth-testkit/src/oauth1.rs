@@ -46,6 +46,16 @@ pub struct OAuth1Config {
     /// The query parameter the authorization endpoint reads the callback from, besides
     /// the `oauth_callback` given at step 1 (Bynder: `callback`).
     pub authorize_callback_param: Option<String>,
+    /// Whether step 1 must carry `oauth_callback` (OAuth 1.0a: yes; OAuth 1.0 as Bynder
+    /// runs it: no, the callback goes in the authorize URL).
+    pub require_callback: bool,
+    /// Whether step 3 must carry the `oauth_verifier` the user was given (OAuth 1.0a:
+    /// yes). Without it, step 3 still refuses temporary credentials the user has not
+    /// authorized; a verifier that is sent must match.
+    pub require_verifier: bool,
+    /// What the resource answers once the signature checks out (`None`:
+    /// `{"ok": true, "consumer": <key>}`).
+    pub resource_body: Option<serde_json::Value>,
 }
 
 impl OAuth1Config {
@@ -63,6 +73,9 @@ impl OAuth1Config {
             access_lifetime: None,
             confirm_callback: true,
             authorize_callback_param: None,
+            require_callback: true,
+            require_verifier: true,
+            resource_body: None,
         }
     }
 }
@@ -70,7 +83,7 @@ impl OAuth1Config {
 #[derive(Debug)]
 struct Temporary {
     secret: String,
-    callback: String,
+    callback: Option<String>,
     verifier: Option<String>,
     expires: SystemTime,
     used: bool,
@@ -253,12 +266,13 @@ fn temporary(req: &TestRequest, ctx: &Ctx) -> TestResponse {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let Some(callback) = verified.callback else {
+    let callback = verified.callback;
+    if callback.is_none() && ctx.config.require_callback {
         return problem(
             "parameter_absent",
             &[("oauth_parameters_absent", "oauth_callback")],
         );
-    };
+    }
     let mut state = lock(&ctx.state);
     state.next += 1;
     let token = random_token("tmp", state.next);
@@ -311,7 +325,8 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
         .authorize_callback_param
         .as_deref()
         .and_then(|p| req.query(p))
-        .unwrap_or_else(|| temp.callback.clone());
+        .or_else(|| temp.callback.clone())
+        .unwrap_or_else(|| "oob".to_owned());
     if callback == "oob" {
         return TestResponse::text(
             StatusCode::OK,
@@ -365,6 +380,8 @@ fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
     }
     let verifier_ok = match (&temp.verifier, &verified.verifier) {
         (Some(expected), Some(given)) => constant_time_eq(expected.as_bytes(), given.as_bytes()),
+        // Authorized by the user, and this server does not insist on the verifier.
+        (Some(_), None) => !ctx.config.require_verifier,
         _ => false,
     };
     if !verifier_ok {
@@ -410,8 +427,9 @@ fn resource(req: &TestRequest, ctx: &Ctx) -> TestResponse {
     if expired {
         return problem("token_expired", &[]);
     }
-    TestResponse::json(
-        StatusCode::OK,
-        &serde_json::json!({ "ok": true, "consumer": verified.consumer_key }),
-    )
+    let body =
+        ctx.config.resource_body.clone().unwrap_or_else(
+            || serde_json::json!({ "ok": true, "consumer": verified.consumer_key }),
+        );
+    TestResponse::json(StatusCode::OK, &body)
 }
