@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod binokula;
+pub mod bynder;
 mod fault;
 pub mod generic;
 pub mod oauth1;

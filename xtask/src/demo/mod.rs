@@ -2,6 +2,7 @@
 //! public crates and prints one row per flow. Each vendor adds its module.
 
 mod binokula;
+mod bynder;
 mod generic;
 
 use std::time::{Duration, Instant};
@@ -47,6 +48,7 @@ pub(crate) fn run() -> Outcome {
         let mut rows = Vec::new();
         rows.extend(generic::rows().await);
         rows.extend(binokula::rows().await);
+        rows.extend(bynder::rows().await);
         rows
     });
     print_table(&rows);

@@ -1,0 +1,93 @@
+//! Demo rows for Bynder: a permanent-token call, and the temporary-token handshake
+//! followed by a call and, 30 days on, the typed expiry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_bynder::{AccessToken, Bynder, BynderConfig};
+use auth_core::http::HttpPolicy;
+use auth_core::{Clock, ManualClock, SecretString};
+use auth_testkit::bynder::{BynderServer, sign_in_and_approve};
+
+use super::{Row, timed};
+
+const KEY: &str = "DEMO0000-C0NS-UMER-KEY0-000000001EFA";
+const SECRET: &str = "demo-consumer-secret-7Qz";
+const PERMANENT: &str = "DEMO0000-PERM-ANEN-TTOK-000000000001";
+const PERMANENT_SECRET: &str = "demo-permanent-secret-Lw3";
+
+fn setup() -> Result<(ManualClock, BynderServer, Bynder), String> {
+    let clock = ManualClock::new();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let server = BynderServer::start(Arc::clone(&shared), KEY, SECRET)
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
+    let config = BynderConfig::new(server.portal().as_str(), KEY, SecretString::from(SECRET))
+        .and_then(|c| c.with_permanent_token(PERMANENT, SecretString::from(PERMANENT_SECRET)))
+        .map_err(|e| e.to_string())?;
+    let bynder = Bynder::new(config, HttpPolicy::default(), shared).map_err(|e| e.to_string())?;
+    Ok((clock, server, bynder))
+}
+
+/// `GET /api/v4/media/` signed with `token`: the number of assets listed.
+async fn media(bynder: &Bynder, token: AccessToken) -> Result<usize, auth_bynder::Error> {
+    let client = bynder.authorized_client(token)?;
+    let url = bynder.config().api_url("api/v4/media/")?;
+    let request = client
+        .http()
+        .reqwest()
+        .get(url)
+        .build()
+        .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+    let answer = client.send(request).await?.error_for_status()?;
+    let assets: Vec<serde_json::Value> = answer.json()?;
+    Ok(assets.len())
+}
+
+pub(crate) async fn rows() -> Vec<Row> {
+    let (clock, server, bynder) = match setup() {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![timed("bynder", "set-up", async { Err::<(String, u64), _>(e) }).await];
+        }
+    };
+    let s = &server;
+    let requests = || s.server().total_requests();
+    let e = |e: auth_bynder::Error| e.to_string();
+    vec![
+        timed(
+            "bynder",
+            "permanent token: signed GET /api/v4/media/",
+            async {
+                s.server().reset_counters();
+                let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
+                let assets = media(&bynder, token).await.map_err(e)?;
+                Ok((format!("HMAC-SHA1 verified, {assets} assets"), requests()))
+            },
+        )
+        .await,
+        timed(
+            "bynder",
+            "temporary token: handshake, call, day 30",
+            async {
+                s.server().reset_counters();
+                let request = bynder.request_token().await.map_err(e)?;
+                let url = bynder.authorise_url(&request, Some("https://demo.example/done"));
+                sign_in_and_approve(url.as_str())
+                    .await
+                    .map_err(|e| e.without_url().to_string())?;
+                let access = bynder.access_token(&request).await.map_err(e)?;
+                let assets = media(&bynder, access.clone()).await.map_err(e)?;
+                clock.advance(Duration::from_secs(30 * 24 * 3600));
+                match media(&bynder, access).await {
+                    Err(auth_bynder::Error::AccessTokenExpired { .. }) => Ok((
+                        format!("{assets} assets; after 30 days: AccessTokenExpired, not sent"),
+                        requests(),
+                    )),
+                    other => Err(format!("after 30 days: {other:?}")),
+                }
+            },
+        )
+        .await,
+    ]
+}
