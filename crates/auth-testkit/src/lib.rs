@@ -29,6 +29,7 @@ pub mod bynder;
 mod fault;
 pub mod generic;
 pub mod oauth1;
+pub mod oauth2;
 mod request;
 mod server;
 

@@ -1,0 +1,294 @@
+//! [`OAuth2Client`]: one client at one token endpoint, and the grant requests of
+//! RFC 6749 and RFC 7009.
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::reqwest::HttpClient;
+use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use url::Url;
+
+use crate::client_auth::endpoint_request;
+use crate::{ClientAuth, Error, PkceVerifier, TokenResponse, parse_token_response};
+
+/// What a token to revoke is (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenTypeHint {
+    /// `access_token`
+    AccessToken,
+    /// `refresh_token`
+    RefreshToken,
+}
+
+impl TokenTypeHint {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenTypeHint::AccessToken => "access_token",
+            TokenTypeHint::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+/// A client registered at an authorization server: its identifier and secret, how it
+/// authenticates, and the endpoints it calls. Cheap to clone.
+///
+/// Endpoints must be HTTPS (plain `http://` only on loopback); no request follows a
+/// redirect.
+#[derive(Clone)]
+pub struct OAuth2Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client_id: String,
+    secret: Option<SecretString>,
+    auth: ClientAuth,
+    token_url: Url,
+    revocation_url: Option<Url>,
+    http: HttpClient,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for OAuth2Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Client")
+            .field("client_id", &self.inner.client_id)
+            .field("secret", &self.inner.secret.as_ref().map(|_| "[REDACTED]"))
+            .field("auth", &self.inner.auth)
+            .field("token_url", &self.inner.token_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`OAuth2Client`].
+#[derive(Debug)]
+pub struct OAuth2ClientBuilder {
+    client_id: String,
+    secret: Option<SecretString>,
+    auth: ClientAuth,
+    token_url: String,
+    revocation_url: Option<String>,
+    http: Option<HttpClient>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl OAuth2ClientBuilder {
+    /// The client secret. Without one (or with an empty one) the client is public.
+    #[must_use]
+    pub fn secret(mut self, secret: SecretString) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// How the client authenticates (default [`ClientAuth::Basic`]).
+    #[must_use]
+    pub fn auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The RFC 7009 revocation endpoint.
+    #[must_use]
+    pub fn revocation_url(mut self, url: &str) -> Self {
+        self.revocation_url = Some(url.to_owned());
+        self
+    }
+
+    /// The HTTP client (default: [`HttpClient::with_defaults`]).
+    #[must_use]
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The clock tokens are timed with (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Checks the endpoints (HTTPS, or HTTP on loopback) and builds the client.
+    pub fn build(self) -> Result<OAuth2Client, Error> {
+        if self.client_id.is_empty() {
+            return Err(Error::Config("the client_id is empty".into()));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => HttpClient::with_defaults()?,
+        };
+        let parse = |u: &str| -> Result<Url, Error> {
+            let url = Url::parse(u).map_err(|_| Error::Config(format!("{u:?} is not a URL")))?;
+            http.check_url(&url)?;
+            Ok(url)
+        };
+        let token_url = parse(&self.token_url)?;
+        let revocation_url = self.revocation_url.as_deref().map(parse).transpose()?;
+        Ok(OAuth2Client {
+            inner: Arc::new(Inner {
+                client_id: self.client_id,
+                secret: self.secret,
+                auth: self.auth,
+                token_url,
+                revocation_url,
+                http,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            }),
+        })
+    }
+}
+
+impl OAuth2Client {
+    /// A client `client_id` at the token endpoint `token_url`.
+    pub fn builder(client_id: impl Into<String>, token_url: &str) -> OAuth2ClientBuilder {
+        OAuth2ClientBuilder {
+            client_id: client_id.into(),
+            secret: None,
+            auth: ClientAuth::Basic,
+            token_url: token_url.to_owned(),
+            revocation_url: None,
+            http: None,
+            clock: None,
+        }
+    }
+
+    /// The client identifier.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &Url {
+        &self.inner.token_url
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Sends any grant to the token endpoint: `params` must include `grant_type`; the
+    /// client's credentials are added as configured.
+    pub async fn token_request(&self, params: &[(&str, &str)]) -> Result<TokenResponse, Error> {
+        let response = self.post(&self.inner.token_url, params).await?;
+        Ok(parse_token_response(
+            response.status,
+            &response.headers,
+            &response.body,
+        )?)
+    }
+
+    /// `client_credentials` (§4.4).
+    pub async fn client_credentials(
+        &self,
+        scope: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Result<TokenResponse, Error> {
+        let mut params = vec![("grant_type", "client_credentials")];
+        params.extend(scope.map(|s| ("scope", s)));
+        params.extend_from_slice(extra);
+        self.token_request(&params).await
+    }
+
+    /// `password` (§4.3).
+    pub async fn password(
+        &self,
+        username: &str,
+        password: &SecretString,
+        scope: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Result<TokenResponse, Error> {
+        let mut params = vec![
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password.expose_secret()),
+        ];
+        params.extend(scope.map(|s| ("scope", s)));
+        params.extend_from_slice(extra);
+        self.token_request(&params).await
+    }
+
+    /// `refresh_token` (§6).
+    pub async fn refresh(
+        &self,
+        refresh_token: &SecretString,
+        scope: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Result<TokenResponse, Error> {
+        let mut params = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        params.extend(scope.map(|s| ("scope", s)));
+        params.extend_from_slice(extra);
+        self.token_request(&params).await
+    }
+
+    /// `authorization_code` (§4.1.3) with the PKCE verifier (RFC 7636 §4.5).
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: Option<&PkceVerifier>,
+        redirect_uri: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<TokenResponse, Error> {
+        let mut params = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        if let Some(v) = verifier {
+            params.push(("code_verifier", v.secret().expose_secret()));
+        }
+        params.extend_from_slice(extra);
+        self.token_request(&params).await
+    }
+
+    /// Revokes a token (RFC 7009). A `200` is success whether or not the token was
+    /// known (§2.2); an error body is typed.
+    pub async fn revoke(
+        &self,
+        token: &SecretString,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<(), Error> {
+        let url = self
+            .inner
+            .revocation_url
+            .as_ref()
+            .ok_or(Error::NoEndpoint("revocation"))?;
+        let mut params = vec![("token", token.expose_secret())];
+        params.extend(hint.map(|h| ("token_type_hint", h.as_str())));
+        self.post(url, &params).await?.error_for_status()?;
+        Ok(())
+    }
+
+    async fn post(
+        &self,
+        url: &Url,
+        params: &[(&str, &str)],
+    ) -> Result<auth_core::http::HttpResponse, Error> {
+        let inner = &self.inner;
+        let request = endpoint_request(inner.auth, &inner.client_id, inner.secret.as_ref(), params);
+        let mut builder = inner
+            .http
+            .reqwest()
+            .post(url.clone())
+            .header(CONTENT_TYPE, request.content_type)
+            .header(ACCEPT, "application/json")
+            .body(request.body);
+        if let Some(authorization) = request.authorization {
+            builder = builder.header(AUTHORIZATION, authorization);
+        }
+        let request = builder
+            .build()
+            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+        Ok(inner.http.send(request).await?)
+    }
+}

@@ -1,0 +1,957 @@
+//! An OAuth 2.0 authorization server and OpenID Connect provider, checking what
+//! RFC 6749, RFC 7636, RFC 7009 and OpenID Connect Core ask a server to check.
+//!
+//! - `GET /.well-known/openid-configuration` and `GET /jwks` (RS256 keys; key rotation
+//!   with [`AuthServer::rotate_keys`]).
+//! - `GET /authorize`: a simulated user (the `login_hint`, else the first user) signs
+//!   in and consents at once; `response_type=code` redirects with `code`, `state` and
+//!   `iss` (RFC 9207) in the query, `response_type=id_token token` with the tokens in
+//!   the fragment. PKCE is S256 only and required for public clients.
+//! - `POST /token`: `client_credentials`, `password`, `refresh_token` (rotating when
+//!   configured) and `authorization_code` (single use, 60 s, redirect URI and PKCE
+//!   verifier checked); each client authenticates the way it is registered (Basic,
+//!   form body or JSON body; public clients send only their id).
+//! - `GET /userinfo`, `POST /revoke` (RFC 7009), `GET /end_session`, and a protected
+//!   `GET /resource`.
+//!
+//! Tokens are timed by the shared clock; ID tokens are RS256 JWTs with a `kid`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use auth_core::{Clock, ManualClock, constant_time_eq, unix_seconds};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{Method, StatusCode};
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::{ServerBuilder, TestRequest, TestResponse, TestServer};
+
+/// Discovery document path.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// JWKS path.
+pub const JWKS_PATH: &str = "/jwks";
+/// Authorization endpoint path.
+pub const AUTHORIZE_PATH: &str = "/authorize";
+/// Token endpoint path.
+pub const TOKEN_PATH: &str = "/token";
+/// Userinfo endpoint path.
+pub const USERINFO_PATH: &str = "/userinfo";
+/// Revocation endpoint path.
+pub const REVOKE_PATH: &str = "/revoke";
+/// End-session endpoint path.
+pub const END_SESSION_PATH: &str = "/end_session";
+/// Protected resource path.
+pub const RESOURCE_PATH: &str = "/resource";
+
+const KEY_A: &[u8] = include_bytes!("../data/rsa2048-a-test-only.pk8.der");
+const KEY_B: &[u8] = include_bytes!("../data/rsa2048-b-test-only.pk8.der");
+
+/// How a registered client authenticates at the token and revocation endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// `Authorization: Basic` (identifiers form-encoded first).
+    Basic,
+    /// `client_id` and `client_secret` in a form body.
+    FormBody,
+    /// `client_id` and `client_secret` in a JSON body.
+    JsonBody,
+    /// A public client: `client_id` only.
+    None,
+}
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct RegisteredClient {
+    /// `client_id`.
+    pub id: String,
+    /// `client_secret` (empty for a public client).
+    pub secret: String,
+    /// How it must authenticate.
+    pub auth: ClientAuthMethod,
+}
+
+/// A user who can sign in.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// Username (also `sub` and `preferred_username`).
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Email, for userinfo.
+    pub email: String,
+}
+
+/// How token responses are written, to exercise tolerant clients.
+#[derive(Debug, Clone, Default)]
+pub struct TokenStyle {
+    /// Send `expires_in` as a string (`"3600"`).
+    pub expires_in_as_string: bool,
+    /// The `token_type` sent (`None`: the member is left out).
+    pub token_type: Option<String>,
+    /// The `client_credentials` grant answers with only a refresh token (the client
+    /// then refreshes to get an access token).
+    pub client_credentials_refresh_only: bool,
+    /// Extra members added to every token response.
+    pub extra: Vec<(String, Value)>,
+}
+
+/// An [`AuthServer`]'s settings.
+#[derive(Debug, Clone)]
+pub struct AuthServerConfig {
+    /// The clients.
+    pub clients: Vec<RegisteredClient>,
+    /// The users.
+    pub users: Vec<TestUser>,
+    /// Access token lifetime.
+    pub access_lifetime: Duration,
+    /// ID token lifetime.
+    pub id_token_lifetime: Duration,
+    /// Whether a refresh issues a new refresh token and revokes the old one.
+    pub rotate_refresh_tokens: bool,
+    /// Whether `client_credentials` also issues a refresh token.
+    pub client_credentials_refresh: bool,
+    /// Response style.
+    pub style: TokenStyle,
+    /// The clock tokens are timed by.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AuthServerConfig {
+    /// One confidential client using Basic, one user `alice`/`wonderland`, 1-hour
+    /// tokens, rotating refresh tokens, `token_type: Bearer`, a manual clock.
+    pub fn new(client_id: &str, client_secret: &str) -> Self {
+        Self {
+            clients: vec![RegisteredClient {
+                id: client_id.into(),
+                secret: client_secret.into(),
+                auth: ClientAuthMethod::Basic,
+            }],
+            users: vec![TestUser {
+                username: "alice".into(),
+                password: "wonderland".into(),
+                email: "alice@example.com".into(),
+            }],
+            access_lifetime: Duration::from_secs(3600),
+            id_token_lifetime: Duration::from_secs(300),
+            rotate_refresh_tokens: true,
+            client_credentials_refresh: false,
+            style: TokenStyle {
+                token_type: Some("Bearer".into()),
+                ..TokenStyle::default()
+            },
+            clock: Arc::new(ManualClock::new()),
+        }
+    }
+
+    /// With one more client.
+    #[must_use]
+    pub fn client(mut self, id: &str, secret: &str, auth: ClientAuthMethod) -> Self {
+        self.clients.push(RegisteredClient {
+            id: id.into(),
+            secret: secret.into(),
+            auth,
+        });
+        self
+    }
+
+    /// With the first client's authentication method changed.
+    #[must_use]
+    pub fn auth(mut self, auth: ClientAuthMethod) -> Self {
+        if let Some(c) = self.clients.first_mut() {
+            c.auth = auth;
+        }
+        self
+    }
+
+    /// With a clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+struct SigningKey {
+    kid: String,
+    pair: RsaKeyPair,
+    jwk: Value,
+}
+
+impl SigningKey {
+    fn load(kid: &str, der: &[u8]) -> std::io::Result<Self> {
+        let pair = RsaKeyPair::from_pkcs8(der)
+            .map_err(|e| std::io::Error::other(format!("test key: {e}")))?;
+        let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+        let jwk = json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+            "n": URL_SAFE_NO_PAD.encode(&public.n),
+            "e": URL_SAFE_NO_PAD.encode(&public.e),
+        });
+        Ok(Self {
+            kid: kid.into(),
+            pair,
+            jwk,
+        })
+    }
+
+    fn sign(&self, header: &Value, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0; self.pair.public().modulus_len()];
+        let rng = ring::rand::SystemRandom::new();
+        // Signing with a valid key into a buffer of the modulus length cannot fail.
+        let _ = self
+            .pair
+            .sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut signature);
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    challenge: Option<String>,
+    username: String,
+    scope: Option<String>,
+    nonce: Option<String>,
+    expires: SystemTime,
+    used: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Issued {
+    client_id: String,
+    username: Option<String>,
+    expires: SystemTime,
+    revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Refresh {
+    client_id: String,
+    username: Option<String>,
+    scope: Option<String>,
+    revoked: bool,
+}
+
+#[derive(Default)]
+struct State {
+    next: u64,
+    codes: HashMap<String, CodeGrant>,
+    access: HashMap<String, Issued>,
+    refresh: HashMap<String, Refresh>,
+    /// Index into the key list of the key that signs; the JWKS lists keys up to it.
+    current_key: usize,
+    grants: HashMap<String, u64>,
+}
+
+struct Ctx {
+    config: AuthServerConfig,
+    issuer: OnceLock<String>,
+    keys: Vec<SigningKey>,
+    state: Mutex<State>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running authorization server.
+pub struct AuthServer {
+    server: TestServer,
+    ctx: Arc<Ctx>,
+}
+
+impl std::fmt::Debug for AuthServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthServer")
+            .field("issuer", &self.issuer())
+            .finish_non_exhaustive()
+    }
+}
+
+type Route = fn(&TestRequest, &Ctx) -> TestResponse;
+
+impl AuthServer {
+    /// Starts a server.
+    pub fn start(config: AuthServerConfig) -> std::io::Result<Self> {
+        let ctx = Arc::new(Ctx {
+            config,
+            issuer: OnceLock::new(),
+            keys: vec![
+                SigningKey::load("key-a", KEY_A)?,
+                SigningKey::load("key-b", KEY_B)?,
+            ],
+            state: Mutex::new(State::default()),
+        });
+        let routes: [(Method, &str, Route); 9] = [
+            (Method::GET, DISCOVERY_PATH, discovery),
+            (Method::GET, JWKS_PATH, jwks),
+            (Method::GET, AUTHORIZE_PATH, authorize),
+            (Method::POST, TOKEN_PATH, token),
+            (Method::GET, USERINFO_PATH, userinfo),
+            (Method::POST, REVOKE_PATH, revoke),
+            (Method::GET, END_SESSION_PATH, end_session),
+            (Method::GET, RESOURCE_PATH, resource),
+            (Method::POST, USERINFO_PATH, userinfo),
+        ];
+        let mut builder = ServerBuilder::new("oauth2");
+        for (method, path, handler) in routes {
+            let ctx = Arc::clone(&ctx);
+            builder = builder.route(method, path, move |r| handler(r, &ctx));
+        }
+        let server = builder.start()?;
+        let issuer = server.base_url().as_str().trim_end_matches('/').to_owned();
+        let _ = ctx.issuer.set(issuer);
+        Ok(Self { server, ctx })
+    }
+
+    /// The server, for counters, faults and URLs.
+    pub fn server(&self) -> &TestServer {
+        &self.server
+    }
+
+    /// The issuer (the base URL without the trailing slash).
+    pub fn issuer(&self) -> &str {
+        self.ctx.issuer()
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> Url {
+        self.server.url(TOKEN_PATH)
+    }
+
+    /// Starts signing with the next key and publishes it in the JWKS (the old key stays
+    /// listed). Returns the new `kid`.
+    pub fn rotate_keys(&self) -> String {
+        let mut state = lock(&self.ctx.state);
+        state.current_key = (state.current_key + 1).min(self.ctx.keys.len() - 1);
+        self.ctx.keys[state.current_key].kid.clone()
+    }
+
+    /// Signs `claims` as an ID token with the current key (for tests that need a token
+    /// with particular claims).
+    pub fn sign_id_token(&self, claims: &Value) -> String {
+        self.ctx.sign(claims)
+    }
+
+    /// The JWK (public) of the current key.
+    pub fn current_jwk(&self) -> Value {
+        let state = lock(&self.ctx.state);
+        self.ctx.keys[state.current_key].jwk.clone()
+    }
+
+    /// Successful grants by `grant_type`.
+    pub fn grants(&self, grant_type: &str) -> u64 {
+        lock(&self.ctx.state)
+            .grants
+            .get(grant_type)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Revokes every refresh token (as an administrator resetting sessions).
+    pub fn revoke_refresh_tokens(&self) {
+        for r in lock(&self.ctx.state).refresh.values_mut() {
+            r.revoked = true;
+        }
+    }
+
+    /// Whether `token` (access or refresh) has been revoked.
+    pub fn is_revoked(&self, token: &str) -> bool {
+        let state = lock(&self.ctx.state);
+        state.access.get(token).is_some_and(|t| t.revoked)
+            || state.refresh.get(token).is_some_and(|t| t.revoked)
+    }
+}
+
+impl Ctx {
+    fn issuer(&self) -> &str {
+        self.issuer.get().map(String::as_str).unwrap_or_default()
+    }
+
+    fn now(&self) -> SystemTime {
+        self.config.clock.now()
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        let key = &self.keys[lock(&self.state).current_key];
+        key.sign(
+            &json!({"alg": "RS256", "typ": "JWT", "kid": key.kid}),
+            claims,
+        )
+    }
+
+    fn id_token(&self, client_id: &str, username: &str, nonce: Option<&str>) -> String {
+        let now = unix_seconds(self.now());
+        let mut claims = json!({
+            "iss": self.issuer(),
+            "sub": username,
+            "aud": client_id,
+            "azp": client_id,
+            "iat": now,
+            "auth_time": now,
+            "exp": now + self.config.id_token_lifetime.as_secs(),
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = Value::from(nonce);
+        }
+        self.sign(&claims)
+    }
+
+    fn new_token(&self, state: &mut State, prefix: &str) -> String {
+        state.next += 1;
+        format!("{prefix}-{}-{:016x}", state.next, rand::random::<u64>())
+    }
+
+    fn user(&self, username: &str) -> Option<&TestUser> {
+        self.config.users.iter().find(|u| u.username == username)
+    }
+}
+
+fn discovery(_: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let i = ctx.issuer();
+    TestResponse::json(
+        StatusCode::OK,
+        &json!({
+            "issuer": i,
+            "authorization_endpoint": format!("{i}{AUTHORIZE_PATH}"),
+            "token_endpoint": format!("{i}{TOKEN_PATH}"),
+            "userinfo_endpoint": format!("{i}{USERINFO_PATH}"),
+            "jwks_uri": format!("{i}{JWKS_PATH}"),
+            "revocation_endpoint": format!("{i}{REVOKE_PATH}"),
+            "end_session_endpoint": format!("{i}{END_SESSION_PATH}"),
+            "response_types_supported": ["code", "id_token token"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "authorization_response_iss_parameter_supported": true,
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        }),
+    )
+}
+
+fn jwks(_: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let current = lock(&ctx.state).current_key;
+    let keys: Vec<Value> = ctx.keys[..=current].iter().map(|k| k.jwk.clone()).collect();
+    TestResponse::json(StatusCode::OK, &json!({ "keys": keys }))
+}
+
+fn bad_page(text: &str) -> TestResponse {
+    TestResponse::html(
+        StatusCode::BAD_REQUEST,
+        format!("<html><body>{text}</body></html>"),
+    )
+}
+
+/// Sends the browser back to `redirect_uri` with `pairs` in the query or fragment.
+fn back_to(redirect_uri: &Url, pairs: &[(&str, &str)], fragment: bool) -> TestResponse {
+    let mut url = redirect_uri.clone();
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(pairs);
+    let encoded = form.finish();
+    if fragment {
+        url.set_fragment(Some(&encoded));
+    } else {
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{encoded}"),
+            _ => encoded,
+        };
+        url.set_query(Some(&query));
+    }
+    TestResponse::redirect(url.as_str())
+}
+
+fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let q = |n: &str| req.query(n);
+    let Some(client) = q("client_id").and_then(|id| ctx.config.clients.iter().find(|c| c.id == id))
+    else {
+        return bad_page("Unknown client");
+    };
+    let Some(redirect_uri) = q("redirect_uri").and_then(|u| Url::parse(&u).ok()) else {
+        return bad_page("Missing or invalid redirect_uri");
+    };
+    let state = q("state").unwrap_or_default();
+    let iss = ctx.issuer().to_owned();
+    let error = |code: &str, description: &str, fragment: bool| {
+        back_to(
+            &redirect_uri,
+            &[
+                ("error", code),
+                ("error_description", description),
+                ("state", &state),
+                ("iss", &iss),
+            ],
+            fragment,
+        )
+    };
+    let username = q("login_hint").unwrap_or_else(|| {
+        ctx.config
+            .users
+            .first()
+            .map(|u| u.username.clone())
+            .unwrap_or_default()
+    });
+    if ctx.user(&username).is_none() {
+        return error("access_denied", "the user did not sign in", false);
+    }
+    let response_type = q("response_type").unwrap_or_default();
+    match response_type.as_str() {
+        "code" => {
+            let challenge = q("code_challenge");
+            let method = q("code_challenge_method");
+            if challenge.is_some() && method.as_deref() != Some("S256") {
+                return error(
+                    "invalid_request",
+                    "code_challenge_method must be S256",
+                    false,
+                );
+            }
+            if challenge.is_none() && client.auth == ClientAuthMethod::None {
+                return error("invalid_request", "public clients must use PKCE", false);
+            }
+            let mut st = lock(&ctx.state);
+            let code = ctx.new_token(&mut st, "code");
+            st.codes.insert(
+                code.clone(),
+                CodeGrant {
+                    client_id: client.id.clone(),
+                    redirect_uri: redirect_uri.as_str().to_owned(),
+                    challenge,
+                    username,
+                    scope: q("scope"),
+                    nonce: q("nonce"),
+                    expires: ctx.now() + Duration::from_secs(60),
+                    used: false,
+                },
+            );
+            drop(st);
+            back_to(
+                &redirect_uri,
+                &[("code", &code), ("state", &state), ("iss", &iss)],
+                false,
+            )
+        }
+        "id_token token" | "token id_token" => {
+            let Some(nonce) = q("nonce") else {
+                return error("invalid_request", "nonce is required", true);
+            };
+            let mut st = lock(&ctx.state);
+            let access = ctx.new_token(&mut st, "at");
+            st.access.insert(
+                access.clone(),
+                Issued {
+                    client_id: client.id.clone(),
+                    username: Some(username.clone()),
+                    expires: ctx.now() + ctx.config.access_lifetime,
+                    revoked: false,
+                },
+            );
+            drop(st);
+            let id_token = ctx.id_token(&client.id, &username, Some(&nonce));
+            let expires = ctx.config.access_lifetime.as_secs().to_string();
+            back_to(
+                &redirect_uri,
+                &[
+                    ("access_token", &access),
+                    ("token_type", "Bearer"),
+                    ("expires_in", &expires),
+                    ("id_token", &id_token),
+                    ("state", &state),
+                ],
+                true,
+            )
+        }
+        _ => error(
+            "unsupported_response_type",
+            "only code and id_token token",
+            false,
+        ),
+    }
+}
+
+/// The request's parameters, form or JSON.
+fn params(req: &TestRequest) -> HashMap<String, String> {
+    if req.content_type_is("application/json") {
+        let Some(Value::Object(map)) = req.json::<Value>() else {
+            return HashMap::new();
+        };
+        map.into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect()
+    } else if req.content_type_is("application/x-www-form-urlencoded") {
+        req.form_pairs().into_iter().collect()
+    } else {
+        HashMap::new()
+    }
+}
+
+fn invalid_client() -> TestResponse {
+    TestResponse::oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    )
+    .with_header("www-authenticate", "Basic realm=\"token\"")
+}
+
+/// Authenticates the client the way it is registered.
+fn authenticate<'a>(
+    req: &TestRequest,
+    p: &HashMap<String, String>,
+    ctx: &'a Ctx,
+) -> Result<&'a RegisteredClient, Box<TestResponse>> {
+    let basic = req.basic_auth();
+    let id = basic
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| p.get("client_id").cloned())
+        .ok_or_else(|| Box::new(invalid_client()))?;
+    let client = ctx
+        .config
+        .clients
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| Box::new(invalid_client()))?;
+    let json = req.content_type_is("application/json");
+    let given = match client.auth {
+        ClientAuthMethod::Basic => basic.map(|(_, s)| s),
+        ClientAuthMethod::FormBody if !json && basic.is_none() => p.get("client_secret").cloned(),
+        ClientAuthMethod::JsonBody if json && basic.is_none() => p.get("client_secret").cloned(),
+        ClientAuthMethod::None if basic.is_none() && !p.contains_key("client_secret") => {
+            return Ok(client);
+        }
+        _ => None,
+    };
+    match given {
+        Some(s) if constant_time_eq(s.as_bytes(), client.secret.as_bytes()) => Ok(client),
+        _ => Err(Box::new(invalid_client())),
+    }
+}
+
+fn grant_error(code: &str, description: &str) -> TestResponse {
+    TestResponse::oauth_error(StatusCode::BAD_REQUEST, code, description)
+}
+
+fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let p = params(req);
+    let client = match authenticate(req, &p, ctx) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let grant_type = p.get("grant_type").map(String::as_str).unwrap_or_default();
+    let outcome = match grant_type {
+        "client_credentials" => Ok((None, p.get("scope").cloned(), None)),
+        "password" => {
+            let user = p.get("username").and_then(|u| ctx.user(u));
+            match (user, p.get("password")) {
+                (Some(u), Some(pw)) if constant_time_eq(pw.as_bytes(), u.password.as_bytes()) => {
+                    Ok((Some(u.username.clone()), p.get("scope").cloned(), None))
+                }
+                _ => Err(Box::new(grant_error(
+                    "invalid_grant",
+                    "wrong username or password",
+                ))),
+            }
+        }
+        "refresh_token" => refresh_grant(&p, client, ctx),
+        "authorization_code" => code_grant(&p, client, ctx),
+        _ => Err(Box::new(grant_error(
+            "unsupported_grant_type",
+            "unknown grant_type",
+        ))),
+    };
+    let (username, scope, nonce) = match outcome {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    issue(ctx, client, grant_type, username, scope, nonce)
+}
+
+type GrantOutcome = Result<(Option<String>, Option<String>, Option<String>), Box<TestResponse>>;
+
+fn refresh_grant(
+    p: &HashMap<String, String>,
+    client: &RegisteredClient,
+    ctx: &Ctx,
+) -> GrantOutcome {
+    let Some(presented) = p.get("refresh_token") else {
+        return Err(Box::new(grant_error(
+            "invalid_request",
+            "refresh_token is missing",
+        )));
+    };
+    let mut st = lock(&ctx.state);
+    let Some(r) = st
+        .refresh
+        .get_mut(presented)
+        .filter(|r| !r.revoked && r.client_id == client.id)
+    else {
+        return Err(Box::new(grant_error(
+            "invalid_grant",
+            "unknown or revoked refresh token",
+        )));
+    };
+    if ctx.config.rotate_refresh_tokens {
+        r.revoked = true;
+    }
+    Ok((r.username.clone(), r.scope.clone(), None))
+}
+
+fn code_grant(p: &HashMap<String, String>, client: &RegisteredClient, ctx: &Ctx) -> GrantOutcome {
+    let mut st = lock(&ctx.state);
+    let now = ctx.now();
+    let Some(grant) = p.get("code").and_then(|c| st.codes.get_mut(c)) else {
+        return Err(Box::new(grant_error("invalid_grant", "unknown code")));
+    };
+    if grant.used || now >= grant.expires || grant.client_id != client.id {
+        grant.used = true;
+        return Err(Box::new(grant_error(
+            "invalid_grant",
+            "the code is spent, expired or not yours",
+        )));
+    }
+    grant.used = true;
+    if p.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return Err(Box::new(grant_error(
+            "invalid_grant",
+            "redirect_uri does not match",
+        )));
+    }
+    if let Some(challenge) = &grant.challenge {
+        let computed = p.get("code_verifier").map(|v| {
+            URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, v.as_bytes()))
+        });
+        match computed {
+            Some(c) if constant_time_eq(c.as_bytes(), challenge.as_bytes()) => {}
+            _ => {
+                return Err(Box::new(grant_error(
+                    "invalid_grant",
+                    "PKCE verification failed",
+                )));
+            }
+        }
+    }
+    Ok((
+        Some(grant.username.clone()),
+        grant.scope.clone(),
+        grant.nonce.clone(),
+    ))
+}
+
+fn issue(
+    ctx: &Ctx,
+    client: &RegisteredClient,
+    grant_type: &str,
+    username: Option<String>,
+    scope: Option<String>,
+    nonce: Option<String>,
+) -> TestResponse {
+    let style = &ctx.config.style;
+    let mut st = lock(&ctx.state);
+    *st.grants.entry(grant_type.to_owned()).or_default() += 1;
+    let cc = grant_type == "client_credentials";
+    let refresh_only = cc && style.client_credentials_refresh_only;
+    let mut body = serde_json::Map::new();
+    if !refresh_only {
+        let access = ctx.new_token(&mut st, "at");
+        st.access.insert(
+            access.clone(),
+            Issued {
+                client_id: client.id.clone(),
+                username: username.clone(),
+                expires: ctx.now() + ctx.config.access_lifetime,
+                revoked: false,
+            },
+        );
+        body.insert("access_token".into(), Value::from(access));
+        let lifetime = ctx.config.access_lifetime.as_secs();
+        body.insert(
+            "expires_in".into(),
+            if style.expires_in_as_string {
+                Value::from(lifetime.to_string())
+            } else {
+                Value::from(lifetime)
+            },
+        );
+        if let Some(t) = &style.token_type {
+            body.insert("token_type".into(), Value::from(t.clone()));
+        }
+    }
+    let wants_refresh = !cc || ctx.config.client_credentials_refresh || refresh_only;
+    let rotated = grant_type != "refresh_token" || ctx.config.rotate_refresh_tokens;
+    if wants_refresh && rotated {
+        let refresh = ctx.new_token(&mut st, "rt");
+        st.refresh.insert(
+            refresh.clone(),
+            Refresh {
+                client_id: client.id.clone(),
+                username: username.clone(),
+                scope: scope.clone(),
+                revoked: false,
+            },
+        );
+        body.insert("refresh_token".into(), Value::from(refresh));
+    }
+    drop(st);
+    if let Some(scope) = &scope {
+        body.insert("scope".into(), Value::from(scope.clone()));
+        if let Some(user) = username
+            .as_deref()
+            .filter(|_| scope.split(' ').any(|s| s == "openid"))
+        {
+            body.insert(
+                "id_token".into(),
+                Value::from(ctx.id_token(&client.id, user, nonce.as_deref())),
+            );
+        }
+    }
+    for (k, v) in &style.extra {
+        body.insert(k.clone(), v.clone());
+    }
+    TestResponse::json(StatusCode::OK, &Value::Object(body))
+        .with_header("cache-control", "no-store")
+}
+
+/// The live access token on the request, or the 401 to answer.
+fn bearer(req: &TestRequest, ctx: &Ctx) -> Result<Issued, Box<TestResponse>> {
+    let refuse = || {
+        Box::new(
+            TestResponse::oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "no live token")
+                .with_header("www-authenticate", "Bearer error=\"invalid_token\""),
+        )
+    };
+    let token = req.bearer().ok_or_else(refuse)?;
+    let st = lock(&ctx.state);
+    let issued = st.access.get(token).ok_or_else(refuse)?;
+    if issued.revoked || ctx.now() >= issued.expires {
+        return Err(refuse());
+    }
+    Ok(issued.clone())
+}
+
+fn userinfo(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let issued = match bearer(req, ctx) {
+        Ok(i) => i,
+        Err(r) => return *r,
+    };
+    let Some(user) = issued.username.as_deref().and_then(|u| ctx.user(u)) else {
+        return TestResponse::oauth_error(StatusCode::FORBIDDEN, "insufficient_scope", "no user");
+    };
+    TestResponse::json(
+        StatusCode::OK,
+        &json!({
+            "sub": user.username,
+            "preferred_username": user.username,
+            "email": user.email,
+            "email_verified": true,
+        }),
+    )
+}
+
+fn resource(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    match bearer(req, ctx) {
+        Ok(i) => TestResponse::json(
+            StatusCode::OK,
+            &json!({ "ok": true, "client_id": i.client_id, "user": i.username }),
+        ),
+        Err(r) => *r,
+    }
+}
+
+fn revoke(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let p = params(req);
+    let client = match authenticate(req, &p, ctx) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let Some(token) = p.get("token") else {
+        return grant_error("invalid_request", "token is missing");
+    };
+    let mut st = lock(&ctx.state);
+    // RFC 7009 §2.2: unknown tokens are not an error; other clients' tokens are left.
+    if let Some(t) = st
+        .access
+        .get_mut(token)
+        .filter(|t| t.client_id == client.id)
+    {
+        t.revoked = true;
+    }
+    if let Some(t) = st
+        .refresh
+        .get_mut(token)
+        .filter(|t| t.client_id == client.id)
+    {
+        t.revoked = true;
+    }
+    TestResponse::empty(StatusCode::OK)
+}
+
+fn end_session(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    let _ = ctx;
+    let Some(target) = req
+        .query("post_logout_redirect_uri")
+        .and_then(|u| Url::parse(&u).ok())
+    else {
+        return TestResponse::html(StatusCode::OK, "<html><body>Signed out</body></html>");
+    };
+    if req.query("id_token_hint").is_none() {
+        return bad_page("id_token_hint is required with post_logout_redirect_uri");
+    }
+    let state = req.query("state").unwrap_or_default();
+    back_to(&target, &[("state", &state)], false)
+}
+
+/// Builds an unsigned (`alg: none`) token with `claims`, for refusal tests.
+pub fn unsigned_token(claims: &Value) -> String {
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// Builds an HS256 token whose HMAC key is `key` (the algorithm-confusion attack signs
+/// with the provider's public key), for refusal tests.
+pub fn hs256_token(claims: &Value, key: &[u8], kid: &str) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "JWT", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        input.as_bytes(),
+    );
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+/// The user's browser at the authorization endpoint: follows nothing, returns the
+/// `Location` the server redirects to.
+pub async fn consent(authorize_url: &str) -> Result<Url, String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .get(authorize_url)
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| format!("no redirect (HTTP {})", response.status()))?;
+    Url::parse(location).map_err(|e| e.to_string())
+}
