@@ -1,0 +1,226 @@
+//! Authorization requests (`code` with PKCE, and `id_token token`) and the checks on
+//! the redirect that answers them.
+
+use std::fmt;
+use std::time::Duration;
+
+use auth_core::{ExposeSecret, OAuthError, SecretString, constant_time_eq};
+use url::Url;
+
+use crate::{Error, PkceVerifier, random_token};
+
+/// What the client must remember between sending the user to the provider and the
+/// redirect back: `state`, `nonce`, the PKCE verifier and the redirect URI.
+pub struct PendingAuthorization {
+    /// The URL to send the user's browser to.
+    pub url: Url,
+    pub(crate) state: SecretString,
+    pub(crate) nonce: SecretString,
+    pub(crate) verifier: Option<PkceVerifier>,
+    pub(crate) redirect_uri: String,
+    pub(crate) issuer: String,
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("url", &"[contains state and nonce]")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The front-channel answer to an `id_token token` request.
+#[derive(Clone)]
+pub struct FragmentResponse {
+    /// `access_token`.
+    pub access_token: SecretString,
+    /// `token_type` (any case).
+    pub token_type: Option<String>,
+    /// `expires_in`.
+    pub expires_in: Option<Duration>,
+    /// `id_token`, not yet validated: pass it to
+    /// [`IdTokenVerifier::verify`](super::IdTokenVerifier::verify) with
+    /// [`PendingAuthorization::nonce`].
+    pub id_token: SecretString,
+}
+
+impl fmt::Debug for FragmentResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FragmentResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingAuthorization {
+    /// The `nonce` sent, to check the ID token with.
+    pub fn nonce(&self) -> &str {
+        self.nonce.expose_secret()
+    }
+
+    /// The PKCE verifier, for the code exchange.
+    pub fn verifier(&self) -> Option<&PkceVerifier> {
+        self.verifier.as_ref()
+    }
+
+    /// The redirect URI, for the code exchange.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Reads the redirect of a `code` request: an `error` becomes
+    /// [`Error::Authorization`]; the `state` must match (compared in constant time);
+    /// `iss`, when present, must be the provider's (RFC 9207). Returns the code.
+    pub fn code_from(&self, redirect: &Url) -> Result<SecretString, Error> {
+        let pairs: Vec<(String, String)> = redirect.query_pairs().into_owned().collect();
+        self.check(&pairs)?;
+        find(&pairs, "code")
+            .map(|c| SecretString::from(c.to_owned()))
+            .ok_or(Error::MissingCallbackField("code"))
+    }
+
+    /// Reads the redirect of an `id_token token` request, whose answer is in the
+    /// fragment; same checks as [`code_from`](Self::code_from).
+    pub fn fragment_from(&self, redirect: &Url) -> Result<FragmentResponse, Error> {
+        let fragment = redirect.fragment().unwrap_or_default();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+        self.check(&pairs)?;
+        let secret = |name: &'static str| {
+            find(&pairs, name)
+                .map(|v| SecretString::from(v.to_owned()))
+                .ok_or(Error::MissingCallbackField(name))
+        };
+        Ok(FragmentResponse {
+            access_token: secret("access_token")?,
+            token_type: find(&pairs, "token_type").map(str::to_owned),
+            expires_in: find(&pairs, "expires_in")
+                .and_then(|s| s.trim().parse().ok())
+                .map(Duration::from_secs),
+            id_token: secret("id_token")?,
+        })
+    }
+
+    fn check(&self, pairs: &[(String, String)]) -> Result<(), Error> {
+        // The state is checked first, even on an error answer: an unsolicited error
+        // redirect is as forged as an unsolicited code.
+        match find(pairs, "state") {
+            Some(s) if constant_time_eq(s.as_bytes(), self.state.expose_secret().as_bytes()) => {}
+            _ => return Err(Error::StateMismatch),
+        }
+        if let Some(iss) = find(pairs, "iss")
+            && iss.trim_end_matches('/') != self.issuer.trim_end_matches('/')
+        {
+            return Err(Error::IssuerMismatch);
+        }
+        if let Some(error) = find(pairs, "error") {
+            return Err(Error::Authorization(OAuthError::from_parts(
+                None,
+                error,
+                find(pairs, "error_description"),
+                find(pairs, "error_uri"),
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn find<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Builds an authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    endpoint: Url,
+    issuer: String,
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    extra: Vec<(String, String)>,
+}
+
+impl AuthorizationRequest {
+    pub(crate) fn new(endpoint: Url, issuer: &str, client_id: &str, redirect_uri: &str) -> Self {
+        Self {
+            endpoint,
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: "openid".to_owned(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// The scope (default `openid`; `openid` is added if missing).
+    #[must_use]
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scope = if scope.split(' ').any(|s| s == "openid") {
+            scope.to_owned()
+        } else {
+            format!("openid {scope}")
+        };
+        self
+    }
+
+    /// An extra parameter (`login_hint`, `prompt`, `acr_values`, ...).
+    #[must_use]
+    pub fn extra(mut self, name: &str, value: &str) -> Self {
+        self.extra.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A `response_type=code` request with fresh `state`, `nonce` and PKCE (S256).
+    pub fn code(self) -> PendingAuthorization {
+        let verifier = PkceVerifier::random();
+        let challenge = verifier.challenge();
+        self.finish(
+            "code",
+            Some(verifier),
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+    }
+
+    /// A `response_type=id_token token` request (answer in the fragment) with fresh
+    /// `state` and `nonce`.
+    pub fn id_token_token(self) -> PendingAuthorization {
+        self.finish("id_token token", None, &[])
+    }
+
+    fn finish(
+        self,
+        response_type: &str,
+        verifier: Option<PkceVerifier>,
+        more: &[(&str, &str)],
+    ) -> PendingAuthorization {
+        let state = random_token(16);
+        let nonce = random_token(16);
+        let mut url = self.endpoint;
+        url.query_pairs_mut()
+            .append_pair("response_type", response_type)
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("scope", &self.scope)
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce)
+            .extend_pairs(more.iter().copied())
+            .extend_pairs(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        PendingAuthorization {
+            url,
+            state: SecretString::from(state),
+            nonce: SecretString::from(nonce),
+            verifier,
+            redirect_uri: self.redirect_uri,
+            issuer: self.issuer,
+        }
+    }
+}
