@@ -18,7 +18,7 @@ pub struct PendingAuthorization {
     pub(crate) nonce: SecretString,
     pub(crate) verifier: Option<PkceVerifier>,
     pub(crate) redirect_uri: String,
-    pub(crate) issuer: String,
+    pub(crate) issuer: Option<String>,
 }
 
 impl fmt::Debug for PendingAuthorization {
@@ -72,7 +72,8 @@ impl PendingAuthorization {
 
     /// Reads the redirect of a `code` request: an `error` becomes
     /// [`Error::Authorization`]; the `state` must match (compared in constant time);
-    /// `iss`, when present, must be the provider's (RFC 9207). Returns the code.
+    /// `iss`, when present and the issuer is known, must be the issuer's (RFC 9207).
+    /// Returns the code.
     pub fn code_from(&self, redirect: &Url) -> Result<SecretString, Error> {
         let pairs: Vec<(String, String)> = redirect.query_pairs().into_owned().collect();
         self.check(&pairs)?;
@@ -111,8 +112,8 @@ impl PendingAuthorization {
             Some(s) if constant_time_eq(s.as_bytes(), self.state.expose_secret().as_bytes()) => {}
             _ => return Err(Error::StateMismatch),
         }
-        if let Some(iss) = find(pairs, "iss")
-            && iss.trim_end_matches('/') != self.issuer.trim_end_matches('/')
+        if let (Some(iss), Some(expected)) = (find(pairs, "iss"), &self.issuer)
+            && iss.trim_end_matches('/') != expected.trim_end_matches('/')
         {
             return Err(Error::IssuerMismatch);
         }
@@ -139,7 +140,7 @@ fn find<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
     endpoint: Url,
-    issuer: String,
+    issuer: Option<String>,
     client_id: String,
     redirect_uri: String,
     scope: String,
@@ -147,15 +148,25 @@ pub struct AuthorizationRequest {
 }
 
 impl AuthorizationRequest {
-    pub(crate) fn new(endpoint: Url, issuer: &str, client_id: &str, redirect_uri: &str) -> Self {
+    /// A request to the authorization endpoint `endpoint` (usually from
+    /// [`OidcProvider::authorization_request`](super::OidcProvider::authorization_request),
+    /// which also sets the issuer).
+    pub fn new(endpoint: Url, client_id: &str, redirect_uri: &str) -> Self {
         Self {
             endpoint,
-            issuer: issuer.to_owned(),
+            issuer: None,
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             scope: "openid".to_owned(),
             extra: Vec::new(),
         }
+    }
+
+    /// The issuer an RFC 9207 `iss` in the answer must equal.
+    #[must_use]
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        self.issuer = Some(issuer.to_owned());
+        self
     }
 
     /// The scope (default `openid`; `openid` is added if missing).

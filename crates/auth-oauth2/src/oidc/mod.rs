@@ -130,10 +130,10 @@ impl OidcProvider {
     ) -> AuthorizationRequest {
         AuthorizationRequest::new(
             self.metadata.authorization_endpoint.clone(),
-            &self.metadata.issuer,
             client_id,
             redirect_uri,
         )
+        .issuer(&self.metadata.issuer)
     }
 
     /// An ID token verifier for `client_id` (RS256, 60 s leeway, 10-minute `iat`
