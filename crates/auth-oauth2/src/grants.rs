@@ -11,6 +11,9 @@
 //! | [`Password`] | fetches anew with the user's password, which it holds |
 //! | [`AuthorizationCode`], [`RefreshToken`] | [`auth_core::Error::SignInRequired`] |
 //!
+//! A user grant that must not keep the password exchanges it once with
+//! [`OAuth2Client::password`] and goes on with [`RefreshToken::starting_with`].
+//!
 //! [`CachingProvider`]: auth_core::CachingProvider
 
 use std::fmt;
@@ -201,11 +204,14 @@ impl TokenSource for Password {
     }
 }
 
-/// A user's tokens from a stored refresh token. A refused refresh is
-/// [`auth_core::Error::SignInRequired`].
+/// A user's tokens from a refresh token: a stored one ([`RefreshToken::new`]) or the
+/// answer of a first grant ([`RefreshToken::starting_with`], for example a password
+/// exchange whose password is then dropped). The latest refresh token is kept, rotated
+/// or not; a refused refresh is [`auth_core::Error::SignInRequired`].
 pub struct RefreshToken {
     client: OAuth2Client,
-    initial: SecretString,
+    first: Mutex<Option<Token>>,
+    latest: Mutex<SecretString>,
     params: GrantParams,
 }
 
@@ -223,9 +229,33 @@ impl RefreshToken {
     pub fn new(client: OAuth2Client, refresh_token: SecretString, params: GrantParams) -> Self {
         Self {
             client,
-            initial: refresh_token,
+            first: Mutex::new(None),
+            latest: Mutex::new(refresh_token),
             params,
         }
+    }
+
+    /// Tokens that start with `first`, the answer of a grant already made (its access
+    /// token is handed out first), and go on by refreshing. `first` must carry a
+    /// refresh token.
+    pub fn starting_with(
+        client: OAuth2Client,
+        first: &TokenResponse,
+        params: GrantParams,
+    ) -> Result<Self, Error> {
+        let refresh = first.refresh_token.clone().ok_or_else(|| {
+            Error::Core(CoreError::InvalidResponse {
+                status: None,
+                reason: "the first token response has no refresh token".into(),
+            })
+        })?;
+        let token = first.to_token(client.clock().now(), None);
+        Ok(Self {
+            client,
+            first: Mutex::new(token),
+            latest: Mutex::new(refresh),
+            params,
+        })
     }
 }
 
@@ -235,20 +265,34 @@ fn sign_in_required() -> CoreError {
     }
 }
 
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[async_trait]
 impl TokenSource for RefreshToken {
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
-        // The latest refresh token: the previous token's (rotation), else the initial.
-        let refresh = previous
-            .and_then(Token::refresh_token)
-            .unwrap_or(&self.initial);
+        if let Some(first) = locked(&self.first).take() {
+            return Ok(first);
+        }
+        // The latest refresh token: the previous token's (rotation), else the last one
+        // this source saw.
+        let refresh = match previous.and_then(Token::refresh_token) {
+            Some(r) => r.clone(),
+            None => locked(&self.latest).clone(),
+        };
         match self
             .client
-            .refresh(refresh, self.params.scope.as_deref(), &self.params.pairs())
+            .refresh(&refresh, self.params.scope.as_deref(), &self.params.pairs())
             .await
         {
             Ok(response) => {
-                Ok(into_token(&self.client, &self.params, response, Some(refresh)).await?)
+                let token =
+                    into_token(&self.client, &self.params, response, Some(&refresh)).await?;
+                if let Some(r) = token.refresh_token() {
+                    *locked(&self.latest) = r.clone();
+                }
+                Ok(token)
             }
             Err(e) if is_invalid_grant(&e) => Err(sign_in_required()),
             Err(e) => Err(e.into()),
@@ -304,11 +348,7 @@ impl AuthorizationCode {
 #[async_trait]
 impl TokenSource for AuthorizationCode {
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
-        let pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let pending = locked(&self.pending).take();
         if let Some(pending) = pending {
             use auth_core::ExposeSecret as _;
             let response = self

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bindeo;
 pub mod binokula;
 pub mod bynder;
 mod fault;

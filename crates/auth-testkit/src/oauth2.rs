@@ -118,6 +118,13 @@ pub struct AuthServerConfig {
     pub style: TokenStyle,
     /// The clock tokens are timed by.
     pub clock: Arc<dyn Clock>,
+    /// The token endpoint's path (default [`TOKEN_PATH`]).
+    pub token_path: String,
+    /// Whether the token endpoint takes JSON bodies only (a form body gets 400).
+    pub json_only: bool,
+    /// Whether access tokens are RS256 JWTs (`aud`, `jti`, `iat`, `nbf`, `exp`, `sub`,
+    /// `scopes`) rather than opaque strings.
+    pub jwt_access_tokens: bool,
 }
 
 impl AuthServerConfig {
@@ -144,6 +151,9 @@ impl AuthServerConfig {
                 ..TokenStyle::default()
             },
             clock: Arc::new(ManualClock::new()),
+            token_path: TOKEN_PATH.into(),
+            json_only: false,
+            jwt_access_tokens: false,
         }
     }
 
@@ -292,11 +302,12 @@ impl AuthServer {
             ],
             state: Mutex::new(State::default()),
         });
+        let token_path = ctx.config.token_path.clone();
         let routes: [(Method, &str, Route); 9] = [
             (Method::GET, DISCOVERY_PATH, discovery),
             (Method::GET, JWKS_PATH, jwks),
             (Method::GET, AUTHORIZE_PATH, authorize),
-            (Method::POST, TOKEN_PATH, token),
+            (Method::POST, &token_path, token),
             (Method::GET, USERINFO_PATH, userinfo),
             (Method::POST, REVOKE_PATH, revoke),
             (Method::GET, END_SESSION_PATH, end_session),
@@ -326,7 +337,7 @@ impl AuthServer {
 
     /// The token endpoint.
     pub fn token_url(&self) -> Url {
-        self.server.url(TOKEN_PATH)
+        self.server.url(&self.ctx.config.token_path)
     }
 
     /// Starts signing with the next key and publishes it in the JWKS (the old key stays
@@ -424,7 +435,7 @@ fn discovery(_: &TestRequest, ctx: &Ctx) -> TestResponse {
         &json!({
             "issuer": i,
             "authorization_endpoint": format!("{i}{AUTHORIZE_PATH}"),
-            "token_endpoint": format!("{i}{TOKEN_PATH}"),
+            "token_endpoint": format!("{i}{}", ctx.config.token_path),
             "userinfo_endpoint": format!("{i}{USERINFO_PATH}"),
             "jwks_uri": format!("{i}{JWKS_PATH}"),
             "revocation_endpoint": format!("{i}{REVOKE_PATH}"),
@@ -644,6 +655,9 @@ fn grant_error(code: &str, description: &str) -> TestResponse {
 }
 
 fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
+    if ctx.config.json_only && !req.content_type_is("application/json") {
+        return grant_error("invalid_request", "the body must be application/json");
+    }
     let p = params(req);
     let client = match authenticate(req, &p, ctx) {
         Ok(c) => c,
@@ -764,7 +778,21 @@ fn issue(
     let refresh_only = cc && style.client_credentials_refresh_only;
     let mut body = serde_json::Map::new();
     if !refresh_only {
-        let access = ctx.new_token(&mut st, "at");
+        let access = if ctx.config.jwt_access_tokens {
+            let now = unix_seconds(ctx.now());
+            let jti = ctx.new_token(&mut st, "jti");
+            let key = &ctx.keys[st.current_key];
+            key.sign(
+                &json!({"typ": "JWT", "alg": "RS256", "jti": jti}),
+                &json!({
+                    "aud": client.id, "jti": jti, "iat": now, "nbf": now,
+                    "exp": now + ctx.config.access_lifetime.as_secs(),
+                    "sub": username.clone().unwrap_or_default(), "scopes": [],
+                }),
+            )
+        } else {
+            ctx.new_token(&mut st, "at")
+        };
         st.access.insert(
             access.clone(),
             Issued {

@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: starts the embedded servers, runs every flow through the
 //! public crates and prints one row per flow. Each vendor adds its module.
 
+mod bindeo;
 mod binokula;
 mod bynder;
 mod generic;
@@ -48,6 +49,7 @@ pub(crate) fn run() -> Outcome {
         let mut rows = Vec::new();
         rows.extend(generic::rows().await);
         rows.extend(binokula::rows().await);
+        rows.extend(bindeo::rows().await);
         rows.extend(bynder::rows().await);
         rows
     });

@@ -1,0 +1,223 @@
+//! Bindeo over real HTTP against the embedded API (JSON bodies only): each grant and a
+//! protected call, a user session refreshing before the hour ends with rotation, and
+//! wrong secrets and passwords as typed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_bindeo::{Bindeo, BindeoConfig, Error};
+use auth_core::reqwest::AuthorizedClient;
+use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, SecretString};
+use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, RESOURCE_PATH};
+
+const ID: &str = "bindeo-client";
+const SECRET: &str = "bindeo-secret-9f2";
+const USER: &str = "ada";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Fixture {
+    clock: ManualClock,
+    server: BindeoServer,
+}
+
+fn fixture() -> Fixture {
+    let clock = ManualClock::starting_at_unix(1_760_000_000);
+    let server =
+        BindeoServer::start(Arc::new(clock.clone()), ID, SECRET, &[(USER, PASSWORD)]).unwrap();
+    Fixture { clock, server }
+}
+
+impl Fixture {
+    fn bindeo(&self, secret: &str) -> Bindeo {
+        let config = BindeoConfig::new(ID, SecretString::from(secret))
+            .with_base_url(self.server.base_url().as_str())
+            .unwrap();
+        Bindeo::new(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>).unwrap()
+    }
+
+    async fn call(&self, bindeo: &Bindeo, provider: Arc<dyn CredentialProvider>) -> u16 {
+        let client = AuthorizedClient::new(bindeo.oauth2().http().clone(), provider);
+        let request = client
+            .http()
+            .reqwest()
+            .get(self.server.server().url(RESOURCE_PATH))
+            .build()
+            .unwrap();
+        client.send(request).await.unwrap().status.as_u16()
+    }
+}
+
+#[tokio::test]
+async fn machine_token_then_a_protected_call() {
+    let f = fixture();
+    let bindeo = f.bindeo(SECRET);
+    let machine = Arc::new(bindeo.machine());
+    let token = machine.token().await.unwrap();
+    assert_eq!(token.token().lifetime(), Some(Duration::from_secs(3600)));
+    // JWT-shaped, as the reference shows.
+    assert_eq!(
+        token
+            .token()
+            .access_token()
+            .expose_secret()
+            .split('.')
+            .count(),
+        3
+    );
+    assert_eq!(f.call(&bindeo, machine).await, 200);
+    assert_eq!(f.server.grants("client_credentials"), 1);
+}
+
+#[tokio::test]
+async fn user_sign_in_then_a_protected_call() {
+    let f = fixture();
+    let bindeo = f.bindeo(SECRET);
+    let session = Arc::new(
+        bindeo
+            .sign_in(USER, SecretString::from(PASSWORD))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(f.call(&bindeo, session.clone()).await, 200);
+    assert_eq!(
+        (
+            f.server.grants("password"),
+            f.server.grants("refresh_token")
+        ),
+        (1, 0)
+    );
+}
+
+/// The session's token once it differs from `old` (the background refresh landed).
+async fn renewed(session: &auth_bindeo::UserSession, old: &str) -> Arc<auth_core::CachedToken> {
+    for _ in 0..200 {
+        let token = session.token().await.unwrap();
+        if token.token().access_token().expose_secret() != old {
+            return token;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the session did not refresh");
+}
+
+#[tokio::test]
+async fn a_session_refreshes_before_the_hour_ends_with_rotation() {
+    let f = fixture();
+    let bindeo = f.bindeo(SECRET);
+    let session = bindeo
+        .sign_in(USER, SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    let first = session.token().await.unwrap();
+    let old_refresh = first
+        .token()
+        .refresh_token()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
+
+    // 55 minutes in: inside the refresh margin (10 % of an hour), before expiry.
+    f.clock.advance(Duration::from_secs(55 * 60));
+    assert!(!first.token().is_expired(f.clock.now()));
+    // The current token is still served while the refresh runs in the background.
+    let second = renewed(&session, first.token().access_token().expose_secret()).await;
+    assert_ne!(
+        first.token().access_token().expose_secret(),
+        second.token().access_token().expose_secret()
+    );
+    let new_refresh = second
+        .token()
+        .refresh_token()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
+    assert_ne!(old_refresh, new_refresh);
+    assert_eq!(
+        (
+            f.server.grants("password"),
+            f.server.grants("refresh_token")
+        ),
+        (1, 1)
+    );
+
+    // The server refuses the old refresh token now...
+    let refused = bindeo
+        .oauth2()
+        .refresh(&SecretString::from(old_refresh.clone()), None, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.oauth_code().map(|c| c.as_str()),
+        Some("invalid_grant")
+    );
+    assert!(f.server.is_revoked(&old_refresh));
+
+    // ...and the session goes on with the new one.
+    f.clock.advance(Duration::from_secs(55 * 60));
+    renewed(&session, second.token().access_token().expose_secret()).await;
+    assert_eq!(f.server.grants("refresh_token"), 2);
+    assert!(f.server.is_revoked(&new_refresh));
+}
+
+#[tokio::test]
+async fn a_refused_refresh_asks_for_a_new_sign_in() {
+    let f = fixture();
+    let bindeo = f.bindeo(SECRET);
+    let session = bindeo
+        .sign_in(USER, SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    let token = session.token().await.unwrap();
+    // Another device used the refresh token first: it is rotated away.
+    bindeo
+        .oauth2()
+        .refresh(token.token().refresh_token().unwrap(), None, &[])
+        .await
+        .unwrap();
+    f.clock.advance(Duration::from_secs(3600));
+    let err = session.token().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+    // The password was not kept: no password grant was retried.
+    assert_eq!(f.server.grants("password"), 1);
+}
+
+#[tokio::test]
+async fn wrong_secret_and_wrong_password_are_typed_and_secret_free() {
+    let f = fixture();
+    let wrong = "bindeo-secret-WRONG";
+    let err = f
+        .bindeo(wrong)
+        .machine()
+        .token()
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let err = Error::from(err);
+    assert!(matches!(err, Error::InvalidClient), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(wrong));
+
+    let err = f
+        .bindeo(SECRET)
+        .sign_in(USER, SecretString::from("hunter2-not-it"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn the_server_takes_json_bodies_only() {
+    let f = fixture();
+    let response = reqwest::Client::new()
+        .post(f.server.server().url(ACCESS_TOKEN_PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={ID}&client_secret={SECRET}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(f.server.grants("client_credentials"), 0);
+}
