@@ -259,9 +259,22 @@ impl RefreshToken {
     }
 }
 
-fn sign_in_required() -> CoreError {
-    CoreError::SignInRequired {
-        reason: "the refresh token was refused (invalid_grant)".into(),
+/// A refresh for a user grant: a refused refresh token means the user must sign in
+/// again.
+async fn refresh_for_user(
+    client: &OAuth2Client,
+    params: &GrantParams,
+    refresh: &SecretString,
+) -> Result<Token, CoreError> {
+    match client
+        .refresh(refresh, params.scope.as_deref(), &params.pairs())
+        .await
+    {
+        Ok(response) => Ok(into_token(client, params, response, Some(refresh)).await?),
+        Err(e) if is_invalid_grant(&e) => Err(CoreError::SignInRequired {
+            reason: "the refresh token was refused (invalid_grant)".into(),
+        }),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -281,22 +294,11 @@ impl TokenSource for RefreshToken {
             Some(r) => r.clone(),
             None => locked(&self.latest).clone(),
         };
-        match self
-            .client
-            .refresh(&refresh, self.params.scope.as_deref(), &self.params.pairs())
-            .await
-        {
-            Ok(response) => {
-                let token =
-                    into_token(&self.client, &self.params, response, Some(&refresh)).await?;
-                if let Some(r) = token.refresh_token() {
-                    *locked(&self.latest) = r.clone();
-                }
-                Ok(token)
-            }
-            Err(e) if is_invalid_grant(&e) => Err(sign_in_required()),
-            Err(e) => Err(e.into()),
+        let token = refresh_for_user(&self.client, &self.params, &refresh).await?;
+        if let Some(r) = token.refresh_token() {
+            *locked(&self.latest) = r.clone();
         }
+        Ok(token)
     }
 }
 
@@ -367,16 +369,6 @@ impl TokenSource for AuthorizationCode {
                 reason: "the code was used and no refresh token was issued".into(),
             });
         };
-        match self
-            .client
-            .refresh(refresh, self.params.scope.as_deref(), &self.params.pairs())
-            .await
-        {
-            Ok(response) => {
-                Ok(into_token(&self.client, &self.params, response, Some(refresh)).await?)
-            }
-            Err(e) if is_invalid_grant(&e) => Err(sign_in_required()),
-            Err(e) => Err(e.into()),
-        }
+        refresh_for_user(&self.client, &self.params, refresh).await
     }
 }
