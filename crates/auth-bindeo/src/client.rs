@@ -84,14 +84,12 @@ impl UserSession {
     }
 }
 
+/// Delegates to the caching provider, so a cached token costs no allocation. Errors
+/// stay core errors (a refused refresh is `auth_core::Error::SignInRequired`, which
+/// generic code understands); `auth_bindeo::Error::from` sorts them.
 impl CredentialProvider for UserSession {
     fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
-        Authorize::new(async move {
-            match self.inner.authorize(request).await {
-                Ok(()) => Ok(()),
-                Err(e) => Err(Error::from(e).into()),
-            }
-        })
+        self.inner.authorize(request)
     }
 
     fn invalidate(&self, request: &AuthRequest) -> bool {

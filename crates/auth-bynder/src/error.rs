@@ -11,7 +11,7 @@ pub enum Error {
     /// (a new handshake). Raised before any request is sent.
     #[error(
         "the Bynder access token expired {} s after the Unix epoch; the user must authorise again",
-        unix(*expired_at)
+        auth_core::unix_seconds(*expired_at)
     )]
     AccessTokenExpired {
         /// When it expired.
@@ -44,10 +44,6 @@ pub enum Error {
     /// Transport, status or parsing failures shared with every crate.
     #[error(transparent)]
     Core(auth_core::Error),
-}
-
-fn unix(t: SystemTime) -> u64 {
-    auth_core::unix_seconds(t)
 }
 
 impl From<auth_core::Error> for Error {
