@@ -260,6 +260,19 @@ impl<S: TokenSource> CachingProvider<S> {
         self.inner.current.load_full()
     }
 
+    /// Drops `rejected` if it is still the cached token: for a token another server
+    /// refused (a refresh token whose exchange was refused, say). Callers that saw the
+    /// same refusal drop it once; a newer token fetched meanwhile stays.
+    pub fn discard(&self, rejected: &Arc<CachedToken>) {
+        let current = self.inner.current.load();
+        if let Some(cached) = current.as_ref()
+            && Arc::ptr_eq(cached, rejected)
+        {
+            self.inner.remember_rejected(&cached.token);
+            self.inner.current.compare_and_swap(&*current, None);
+        }
+    }
+
     /// Drops the cached token unconditionally.
     pub fn clear(&self) {
         if let Some(old) = self.inner.current.swap(None) {

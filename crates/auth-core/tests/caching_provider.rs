@@ -191,3 +191,23 @@ async fn blocking_renewal_never_hands_out_a_due_token() {
     assert_ne!(new, old);
     assert_eq!(f.server.server().requests(TOKEN_PATH), 2);
 }
+
+#[tokio::test]
+async fn discard_drops_only_the_token_it_names() {
+    let f = fixture(
+        Duration::from_secs(3600),
+        policy(),
+        RefreshPolicy::default(),
+    );
+    let first = f.provider.token().await.unwrap();
+    // Two callers saw the same refusal: the first discard drops it, a fetch follows.
+    f.provider.discard(&first);
+    let second = f.provider.token().await.unwrap();
+    assert_ne!(first.header(), second.header());
+    assert_eq!(f.server.server().requests(TOKEN_PATH), 2);
+    // The late second discard names a token no longer cached: the new one stays.
+    f.provider.discard(&first);
+    let still = f.provider.token().await.unwrap();
+    assert_eq!(still.header(), second.header());
+    assert_eq!(f.server.server().requests(TOKEN_PATH), 2);
+}

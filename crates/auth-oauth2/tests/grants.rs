@@ -383,7 +383,7 @@ async fn tolerant_parsing_token_type_missing_or_lower_case() {
 #[tokio::test]
 async fn tolerant_parsing_a_refresh_token_and_no_access_token() {
     let f = fixture_with(|mut c| {
-        c.style.client_credentials_refresh_only = true;
+        c.style.refresh_first = true;
         c
     });
     let grant = ClientCredentials::new(f.client(ClientAuth::Basic, SECRET), GrantParams::default());

@@ -44,7 +44,7 @@ impl BindeoServer {
                 email: format!("{u}@example.com"),
             })
             .collect();
-        config.token_path = ACCESS_TOKEN_PATH.into();
+        config.paths.token = ACCESS_TOKEN_PATH.into();
         config.json_only = true;
         config.jwt_access_tokens = true;
         config.rotate_refresh_tokens = true;

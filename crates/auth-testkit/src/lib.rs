@@ -26,6 +26,7 @@
 
 pub mod bindeo;
 pub mod binokula;
+pub mod bookingtime;
 pub mod bynder;
 mod fault;
 pub mod generic;

@@ -68,10 +68,87 @@ pub enum ClientAuthMethod {
 pub struct RegisteredClient {
     /// `client_id`.
     pub id: String,
-    /// `client_secret` (empty for a public client).
+    /// `client_secret` (empty for a public client, which may also send it empty).
     pub secret: String,
     /// How it must authenticate.
     pub auth: ClientAuthMethod,
+    /// The resources it may ask tokens for, when the server takes a
+    /// [`AuthServerConfig::resource_parameter`].
+    pub resources: Vec<String>,
+}
+
+/// Where an [`AuthServer`] serves each endpoint (paths on its base URL).
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// The issuer's path: the issuer is the base URL plus this (`""` by default).
+    pub issuer: String,
+    /// Discovery document.
+    pub discovery: String,
+    /// JWKS.
+    pub jwks: String,
+    /// Authorization endpoint.
+    pub authorize: String,
+    /// Token endpoint.
+    pub token: String,
+    /// Userinfo endpoint.
+    pub userinfo: String,
+    /// Revocation endpoint.
+    pub revoke: String,
+    /// End-session endpoint.
+    pub end_session: String,
+    /// A protected resource.
+    pub resource: String,
+}
+
+impl Default for Endpoints {
+    /// The paths of the constants above ([`TOKEN_PATH`], ...), issuer at the root.
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            discovery: DISCOVERY_PATH.into(),
+            jwks: JWKS_PATH.into(),
+            authorize: AUTHORIZE_PATH.into(),
+            token: TOKEN_PATH.into(),
+            userinfo: USERINFO_PATH.into(),
+            revoke: REVOKE_PATH.into(),
+            end_session: END_SESSION_PATH.into(),
+            resource: RESOURCE_PATH.into(),
+        }
+    }
+}
+
+impl Endpoints {
+    /// IdentityServer's layout under `prefix` (for example `/ids`): the issuer is
+    /// `prefix`, discovery at `prefix/.well-known/openid-configuration`, keys at
+    /// `prefix/.well-known/jwks`, and `prefix/connect/{authorize,token,userinfo,
+    /// revocation,endsession}`.
+    pub fn identity_server(prefix: &str) -> Self {
+        let p = prefix.trim_end_matches('/');
+        Self {
+            issuer: p.into(),
+            discovery: format!("{p}{DISCOVERY_PATH}"),
+            jwks: format!("{p}/.well-known/jwks"),
+            authorize: format!("{p}/connect/authorize"),
+            token: format!("{p}/connect/token"),
+            userinfo: format!("{p}/connect/userinfo"),
+            revoke: format!("{p}/connect/revocation"),
+            end_session: format!("{p}/connect/endsession"),
+            resource: format!("{p}{RESOURCE_PATH}"),
+        }
+    }
+}
+
+/// What a live access token grants: the answer of [`AccessChecker::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user, for user grants.
+    pub username: Option<String>,
+    /// The resource it is for, when the server takes a resource parameter.
+    pub resource: Option<String>,
+    /// The granted scope.
+    pub scope: Option<String>,
 }
 
 /// A user who can sign in.
@@ -92,9 +169,10 @@ pub struct TokenStyle {
     pub expires_in_as_string: bool,
     /// The `token_type` sent (`None`: the member is left out).
     pub token_type: Option<String>,
-    /// The `client_credentials` grant answers with only a refresh token (the client
-    /// then refreshes to get an access token).
-    pub client_credentials_refresh_only: bool,
+    /// Every grant but `refresh_token` answers with only a refresh token (with its
+    /// lifetime in `expires_in` when refresh tokens expire); the client then refreshes
+    /// to get an access token.
+    pub refresh_first: bool,
     /// Extra members added to every token response.
     pub extra: Vec<(String, Value)>,
 }
@@ -118,8 +196,21 @@ pub struct AuthServerConfig {
     pub style: TokenStyle,
     /// The clock tokens are timed by.
     pub clock: Arc<dyn Clock>,
-    /// The token endpoint's path (default [`TOKEN_PATH`]).
-    pub token_path: String,
+    /// The endpoints' paths.
+    pub paths: Endpoints,
+    /// Refresh token lifetime (`None`: they live until revoked).
+    pub refresh_lifetime: Option<Duration>,
+    /// A token request parameter naming the resource an access token is for (RFC 8707
+    /// calls it `resource`; bookingtime's is `organization_id`). When set, every answer
+    /// that carries an access token needs it, naming one of the client's
+    /// [`RegisteredClient::resources`] (else `invalid_target`).
+    pub resource_parameter: Option<String>,
+    /// Whether the `refresh_token` grant takes the `client_id` alone, the refresh
+    /// token being the credential (bookingtime's exchange documents no secret); a
+    /// secret that is sent must still be right.
+    pub refresh_with_client_id: bool,
+    /// Claims added to a user's userinfo answer, by username.
+    pub userinfo_extra: HashMap<String, serde_json::Map<String, Value>>,
     /// Whether the token endpoint takes JSON bodies only (a form body gets 400).
     pub json_only: bool,
     /// Whether access tokens are RS256 JWTs (`aud`, `jti`, `iat`, `nbf`, `exp`, `sub`,
@@ -136,6 +227,7 @@ impl AuthServerConfig {
                 id: client_id.into(),
                 secret: client_secret.into(),
                 auth: ClientAuthMethod::Basic,
+                resources: Vec::new(),
             }],
             users: vec![TestUser {
                 username: "alice".into(),
@@ -151,7 +243,11 @@ impl AuthServerConfig {
                 ..TokenStyle::default()
             },
             clock: Arc::new(ManualClock::new()),
-            token_path: TOKEN_PATH.into(),
+            paths: Endpoints::default(),
+            refresh_lifetime: None,
+            resource_parameter: None,
+            refresh_with_client_id: false,
+            userinfo_extra: HashMap::new(),
             json_only: false,
             jwt_access_tokens: false,
         }
@@ -164,6 +260,7 @@ impl AuthServerConfig {
             id: id.into(),
             secret: secret.into(),
             auth,
+            resources: Vec::new(),
         });
         self
     }
@@ -238,8 +335,7 @@ struct CodeGrant {
 
 #[derive(Debug, Clone)]
 struct Issued {
-    client_id: String,
-    username: Option<String>,
+    grant: AccessGrant,
     expires: SystemTime,
     revoked: bool,
 }
@@ -249,6 +345,7 @@ struct Refresh {
     client_id: String,
     username: Option<String>,
     scope: Option<String>,
+    expires: Option<SystemTime>,
     revoked: bool,
 }
 
@@ -261,6 +358,7 @@ struct State {
     /// Index into the key list of the key that signs; the JWKS lists keys up to it.
     current_key: usize,
     grants: HashMap<String, u64>,
+    resource_grants: HashMap<String, u64>,
 }
 
 struct Ctx {
@@ -302,17 +400,17 @@ impl AuthServer {
             ],
             state: Mutex::new(State::default()),
         });
-        let token_path = ctx.config.token_path.clone();
+        let p = ctx.config.paths.clone();
         let routes: [(Method, &str, Route); 9] = [
-            (Method::GET, DISCOVERY_PATH, discovery),
-            (Method::GET, JWKS_PATH, jwks),
-            (Method::GET, AUTHORIZE_PATH, authorize),
-            (Method::POST, &token_path, token),
-            (Method::GET, USERINFO_PATH, userinfo),
-            (Method::POST, REVOKE_PATH, revoke),
-            (Method::GET, END_SESSION_PATH, end_session),
-            (Method::GET, RESOURCE_PATH, resource),
-            (Method::POST, USERINFO_PATH, userinfo),
+            (Method::GET, &p.discovery, discovery),
+            (Method::GET, &p.jwks, jwks),
+            (Method::GET, &p.authorize, authorize),
+            (Method::POST, &p.token, token),
+            (Method::GET, &p.userinfo, userinfo),
+            (Method::POST, &p.revoke, revoke),
+            (Method::GET, &p.end_session, end_session),
+            (Method::GET, &p.resource, resource),
+            (Method::POST, &p.userinfo, userinfo),
         ];
         let mut builder = ServerBuilder::new("oauth2");
         for (method, path, handler) in routes {
@@ -320,7 +418,11 @@ impl AuthServer {
             builder = builder.route(method, path, move |r| handler(r, &ctx));
         }
         let server = builder.start()?;
-        let issuer = server.base_url().as_str().trim_end_matches('/').to_owned();
+        let issuer = format!(
+            "{}{}",
+            server.base_url().as_str().trim_end_matches('/'),
+            ctx.config.paths.issuer
+        );
         let _ = ctx.issuer.set(issuer);
         Ok(Self { server, ctx })
     }
@@ -330,14 +432,27 @@ impl AuthServer {
         &self.server
     }
 
-    /// The issuer (the base URL without the trailing slash).
+    /// The issuer (the base URL without the trailing slash, plus the issuer path).
     pub fn issuer(&self) -> &str {
         self.ctx.issuer()
     }
 
     /// The token endpoint.
     pub fn token_url(&self) -> Url {
-        self.server.url(&self.ctx.config.token_path)
+        self.server.url(&self.ctx.config.paths.token)
+    }
+
+    /// The URL of the endpoint `path` picks from the server's [`Endpoints`].
+    pub fn endpoint(&self, path: impl FnOnce(&Endpoints) -> &str) -> Url {
+        self.server.url(path(&self.ctx.config.paths))
+    }
+
+    /// A handle that checks Bearer tokens this server issued, for resource servers
+    /// started beside it.
+    pub fn access_checker(&self) -> AccessChecker {
+        AccessChecker {
+            ctx: Arc::clone(&self.ctx),
+        }
     }
 
     /// Starts signing with the next key and publishes it in the JWKS (the old key stays
@@ -365,6 +480,16 @@ impl AuthServer {
         lock(&self.ctx.state)
             .grants
             .get(grant_type)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Successful grants whose access token is for `resource` (see
+    /// [`AuthServerConfig::resource_parameter`]).
+    pub fn grants_for(&self, resource: &str) -> u64 {
+        lock(&self.ctx.state)
+            .resource_grants
+            .get(resource)
             .copied()
             .unwrap_or(0)
     }
@@ -430,16 +555,19 @@ impl Ctx {
 
 fn discovery(_: &TestRequest, ctx: &Ctx) -> TestResponse {
     let i = ctx.issuer();
+    let p = &ctx.config.paths;
+    // The endpoints are on the server's root, the issuer may have a path.
+    let root = i.strip_suffix(p.issuer.as_str()).unwrap_or(i);
     TestResponse::json(
         StatusCode::OK,
         &json!({
             "issuer": i,
-            "authorization_endpoint": format!("{i}{AUTHORIZE_PATH}"),
-            "token_endpoint": format!("{i}{}", ctx.config.token_path),
-            "userinfo_endpoint": format!("{i}{USERINFO_PATH}"),
-            "jwks_uri": format!("{i}{JWKS_PATH}"),
-            "revocation_endpoint": format!("{i}{REVOKE_PATH}"),
-            "end_session_endpoint": format!("{i}{END_SESSION_PATH}"),
+            "authorization_endpoint": format!("{root}{}", p.authorize),
+            "token_endpoint": format!("{root}{}", p.token),
+            "userinfo_endpoint": format!("{root}{}", p.userinfo),
+            "jwks_uri": format!("{root}{}", p.jwks),
+            "revocation_endpoint": format!("{root}{}", p.revoke),
+            "end_session_endpoint": format!("{root}{}", p.end_session),
             "response_types_supported": ["code", "id_token token"],
             "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
             "subject_types_supported": ["public"],
@@ -562,8 +690,12 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
             st.access.insert(
                 access.clone(),
                 Issued {
-                    client_id: client.id.clone(),
-                    username: Some(username.clone()),
+                    grant: AccessGrant {
+                        client_id: client.id.clone(),
+                        username: Some(username.clone()),
+                        resource: None,
+                        scope: q("scope"),
+                    },
                     expires: ctx.now() + ctx.config.access_lifetime,
                     revoked: false,
                 },
@@ -639,7 +771,10 @@ fn authenticate<'a>(
         ClientAuthMethod::Basic => basic.map(|(_, s)| s),
         ClientAuthMethod::FormBody if !json && basic.is_none() => p.get("client_secret").cloned(),
         ClientAuthMethod::JsonBody if json && basic.is_none() => p.get("client_secret").cloned(),
-        ClientAuthMethod::None if basic.is_none() && !p.contains_key("client_secret") => {
+        // A public client sends no secret, or an empty one (bookingtime's Module API).
+        ClientAuthMethod::None
+            if basic.is_none() && p.get("client_secret").is_none_or(String::is_empty) =>
+        {
             return Ok(client);
         }
         _ => None,
@@ -659,11 +794,27 @@ fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
         return grant_error("invalid_request", "the body must be application/json");
     }
     let p = params(req);
-    let client = match authenticate(req, &p, ctx) {
-        Ok(c) => c,
+    let grant_type = p.get("grant_type").map(String::as_str).unwrap_or_default();
+    let identified_only = ctx.config.refresh_with_client_id
+        && grant_type == "refresh_token"
+        && req.basic_auth().is_none()
+        && !p.contains_key("client_secret");
+    let client = if identified_only {
+        let id = p.get("client_id");
+        match ctx.config.clients.iter().find(|c| Some(&c.id) == id) {
+            Some(c) => c,
+            None => return invalid_client(),
+        }
+    } else {
+        match authenticate(req, &p, ctx) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        }
+    };
+    let resource = match requested_resource(&p, client, grant_type, ctx) {
+        Ok(r) => r,
         Err(r) => return *r,
     };
-    let grant_type = p.get("grant_type").map(String::as_str).unwrap_or_default();
     let outcome = match grant_type {
         "client_credentials" => Ok((None, p.get("scope").cloned(), None)),
         "password" => {
@@ -689,7 +840,55 @@ fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
         Ok(o) => o,
         Err(r) => return *r,
     };
-    issue(ctx, client, grant_type, username, scope, nonce)
+    issue(
+        ctx,
+        client,
+        grant_type,
+        Holder {
+            username,
+            scope,
+            nonce,
+            resource,
+        },
+    )
+}
+
+/// The resource an answer's access token is for, when the server takes a resource
+/// parameter and the answer carries an access token.
+fn requested_resource(
+    p: &HashMap<String, String>,
+    client: &RegisteredClient,
+    grant_type: &str,
+    ctx: &Ctx,
+) -> Result<Option<String>, Box<TestResponse>> {
+    let Some(name) = &ctx.config.resource_parameter else {
+        return Ok(None);
+    };
+    let carries_access = grant_type == "refresh_token" || !ctx.config.style.refresh_first;
+    if !carries_access {
+        return Ok(None);
+    }
+    let Some(wanted) = p.get(name) else {
+        return Err(Box::new(grant_error(
+            "invalid_request",
+            &format!("{name} is missing"),
+        )));
+    };
+    if !client.resources.iter().any(|r| r == wanted) {
+        return Err(Box::new(grant_error(
+            "invalid_target",
+            &format!("the client may not access this {name}"),
+        )));
+    }
+    Ok(Some(wanted.clone()))
+}
+
+/// Whom and what an answer's tokens are for.
+struct Holder {
+    username: Option<String>,
+    scope: Option<String>,
+    nonce: Option<String>,
+    resource: Option<String>,
 }
 
 type GrantOutcome = Result<(Option<String>, Option<String>, Option<String>), Box<TestResponse>>;
@@ -706,14 +905,15 @@ fn refresh_grant(
         )));
     };
     let mut st = lock(&ctx.state);
+    let now = ctx.now();
     let Some(r) = st
         .refresh
         .get_mut(presented)
-        .filter(|r| !r.revoked && r.client_id == client.id)
+        .filter(|r| !r.revoked && r.client_id == client.id && r.expires.is_none_or(|e| now < e))
     else {
         return Err(Box::new(grant_error(
             "invalid_grant",
-            "unknown or revoked refresh token",
+            "unknown, expired or revoked refresh token",
         )));
     };
     if ctx.config.rotate_refresh_tokens {
@@ -763,19 +963,21 @@ fn code_grant(p: &HashMap<String, String>, client: &RegisteredClient, ctx: &Ctx)
     ))
 }
 
-fn issue(
-    ctx: &Ctx,
-    client: &RegisteredClient,
-    grant_type: &str,
-    username: Option<String>,
-    scope: Option<String>,
-    nonce: Option<String>,
-) -> TestResponse {
+fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder) -> TestResponse {
+    let Holder {
+        username,
+        scope,
+        nonce,
+        resource,
+    } = holder;
     let style = &ctx.config.style;
     let mut st = lock(&ctx.state);
     *st.grants.entry(grant_type.to_owned()).or_default() += 1;
+    if let Some(r) = &resource {
+        *st.resource_grants.entry(r.clone()).or_default() += 1;
+    }
     let cc = grant_type == "client_credentials";
-    let refresh_only = cc && style.client_credentials_refresh_only;
+    let refresh_only = grant_type != "refresh_token" && style.refresh_first;
     let mut body = serde_json::Map::new();
     if !refresh_only {
         let access = if ctx.config.jwt_access_tokens {
@@ -796,8 +998,12 @@ fn issue(
         st.access.insert(
             access.clone(),
             Issued {
-                client_id: client.id.clone(),
-                username: username.clone(),
+                grant: AccessGrant {
+                    client_id: client.id.clone(),
+                    username: username.clone(),
+                    resource,
+                    scope: scope.clone(),
+                },
                 expires: ctx.now() + ctx.config.access_lifetime,
                 revoked: false,
             },
@@ -820,16 +1026,26 @@ fn issue(
     let rotated = grant_type != "refresh_token" || ctx.config.rotate_refresh_tokens;
     if wants_refresh && rotated {
         let refresh = ctx.new_token(&mut st, "rt");
+        let lifetime = ctx.config.refresh_lifetime;
         st.refresh.insert(
             refresh.clone(),
             Refresh {
                 client_id: client.id.clone(),
                 username: username.clone(),
                 scope: scope.clone(),
+                expires: lifetime.map(|l| ctx.now() + l),
                 revoked: false,
             },
         );
         body.insert("refresh_token".into(), Value::from(refresh));
+        if refresh_only {
+            if let Some(t) = &style.token_type {
+                body.insert("token_type".into(), Value::from(t.clone()));
+            }
+            if let Some(l) = lifetime {
+                body.insert("expires_in".into(), Value::from(l.as_secs()));
+            }
+        }
     }
     drop(st);
     if let Some(scope) = &scope {
@@ -851,8 +1067,30 @@ fn issue(
         .with_header("cache-control", "no-store")
 }
 
+/// Checks Bearer tokens an [`AuthServer`] issued (see [`AuthServer::access_checker`]).
+#[derive(Clone)]
+pub struct AccessChecker {
+    ctx: Arc<Ctx>,
+}
+
+impl std::fmt::Debug for AccessChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessChecker")
+            .field("issuer", &self.ctx.issuer())
+            .finish()
+    }
+}
+
+impl AccessChecker {
+    /// What the request's live Bearer token grants, or the 401 (`invalid_token`,
+    /// with `WWW-Authenticate`) to answer.
+    pub fn check(&self, req: &TestRequest) -> Result<AccessGrant, Box<TestResponse>> {
+        bearer(req, &self.ctx)
+    }
+}
+
 /// The live access token on the request, or the 401 to answer.
-fn bearer(req: &TestRequest, ctx: &Ctx) -> Result<Issued, Box<TestResponse>> {
+fn bearer(req: &TestRequest, ctx: &Ctx) -> Result<AccessGrant, Box<TestResponse>> {
     let refuse = || {
         Box::new(
             TestResponse::oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "no live token")
@@ -865,7 +1103,7 @@ fn bearer(req: &TestRequest, ctx: &Ctx) -> Result<Issued, Box<TestResponse>> {
     if issued.revoked || ctx.now() >= issued.expires {
         return Err(refuse());
     }
-    Ok(issued.clone())
+    Ok(issued.grant.clone())
 }
 
 fn userinfo(req: &TestRequest, ctx: &Ctx) -> TestResponse {
@@ -876,22 +1114,25 @@ fn userinfo(req: &TestRequest, ctx: &Ctx) -> TestResponse {
     let Some(user) = issued.username.as_deref().and_then(|u| ctx.user(u)) else {
         return TestResponse::oauth_error(StatusCode::FORBIDDEN, "insufficient_scope", "no user");
     };
-    TestResponse::json(
-        StatusCode::OK,
-        &json!({
-            "sub": user.username,
-            "preferred_username": user.username,
-            "email": user.email,
-            "email_verified": true,
-        }),
-    )
+    let mut claims = json!({
+        "sub": user.username,
+        "preferred_username": user.username,
+        "email": user.email,
+        "email_verified": true,
+    });
+    if let (Some(extra), Value::Object(map)) =
+        (ctx.config.userinfo_extra.get(&user.username), &mut claims)
+    {
+        map.extend(extra.clone());
+    }
+    TestResponse::json(StatusCode::OK, &claims)
 }
 
 fn resource(req: &TestRequest, ctx: &Ctx) -> TestResponse {
     match bearer(req, ctx) {
         Ok(i) => TestResponse::json(
             StatusCode::OK,
-            &json!({ "ok": true, "client_id": i.client_id, "user": i.username }),
+            &json!({ "ok": true, "client_id": i.client_id, "user": i.username, "resource": i.resource }),
         ),
         Err(r) => *r,
     }
@@ -911,7 +1152,7 @@ fn revoke(req: &TestRequest, ctx: &Ctx) -> TestResponse {
     if let Some(t) = st
         .access
         .get_mut(token)
-        .filter(|t| t.client_id == client.id)
+        .filter(|t| t.grant.client_id == client.id)
     {
         t.revoked = true;
     }

@@ -21,6 +21,8 @@ pub struct TestRequest {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// The values of the route's `{name}` segments, in order.
+    pub path_params: Vec<(String, String)>,
 }
 
 impl TestRequest {
@@ -49,6 +51,15 @@ impl TestRequest {
         url::form_urlencoded::parse(&self.body)
             .into_owned()
             .collect()
+    }
+
+    /// The value of the route's `{name}` segment (`/org/{id}/show` matched by
+    /// `/org/42/show` has `id` = `42`).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.path_params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first form field called `name`.

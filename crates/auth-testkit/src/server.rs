@@ -64,8 +64,9 @@ impl ServerBuilder {
         }
     }
 
-    /// Answers `method path` with `handler`. Unknown paths get 404; a known path with
-    /// another method gets 405.
+    /// Answers `method path` with `handler`. A segment written `{name}` matches any
+    /// one non-empty segment, which the handler reads with [`TestRequest::param`].
+    /// Unknown paths get 404; a known path with another method gets 405.
     #[must_use]
     pub fn route(
         mut self,
@@ -276,6 +277,7 @@ async fn handle(shared: &Shared, request: hyper::Request<Incoming>) -> hyper::Re
         raw_query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body,
+        path_params: Vec::new(),
     };
     {
         let mut counters = lock(&shared.counters);
@@ -356,18 +358,55 @@ fn take_fault(queue: &Mutex<VecDeque<Injected>>, path: &str) -> Option<Fault> {
 
 fn route(shared: &Shared, request: &TestRequest) -> TestResponse {
     let mut path_known = false;
-    for (method, path, handler) in &shared.routes {
-        if *path == request.path {
-            path_known = true;
-            if *method == request.method {
+    for (method, pattern, handler) in &shared.routes {
+        let Some(params) = match_path(pattern, &request.path) else {
+            continue;
+        };
+        path_known = true;
+        if *method == request.method {
+            if params.is_empty() {
                 return handler(request);
             }
+            let mut request = request.clone();
+            request.path_params = params;
+            return handler(&request);
         }
     }
     if path_known {
         TestResponse::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
     } else {
         TestResponse::text(StatusCode::NOT_FOUND, "not found")
+    }
+}
+
+/// The `{name}` segments of `pattern` that `path` fills, or `None` when it does not
+/// match.
+fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    if pattern == path {
+        return Some(Vec::new());
+    }
+    if !pattern.contains('{') {
+        return None;
+    }
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) => {
+                if let Some(name) = w.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                    if g.is_empty() {
+                        return None;
+                    }
+                    let value = percent_encoding::percent_decode_str(g).decode_utf8().ok()?;
+                    params.push((name.to_owned(), value.into_owned()));
+                } else if w != g {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
     }
 }
 

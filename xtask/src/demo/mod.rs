@@ -3,6 +3,7 @@
 
 mod bindeo;
 mod binokula;
+mod bookingtime;
 mod bynder;
 mod generic;
 
@@ -51,6 +52,7 @@ pub(crate) fn run() -> Outcome {
         rows.extend(binokula::rows().await);
         rows.extend(bindeo::rows().await);
         rows.extend(bynder::rows().await);
+        rows.extend(bookingtime::rows().await);
         rows
     });
     print_table(&rows);

@@ -1,0 +1,376 @@
+//! bookingtime over real HTTP against the embedded authorization server and App API:
+//! both stages and both endpoints, renewal on a manual clock, one request per stage
+//! under 1,000 concurrent calls, user authentication, and typed refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_bookingtime::{Bookingtime, BookingtimeConfig, Error, NewCustomer, OrganizationId};
+use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_testkit::Fault;
+use auth_testkit::bookingtime::{App, BookingtimeServer, TOKEN_PATH};
+use auth_testkit::oauth2::consent;
+
+const APP: &str = "70app-client-id";
+const SECRET: &str = "1234-app-secret-7e1";
+const ORGS: [&str; 3] = ["f6-org-a", "f6-org-b", "f6-org-c"];
+const OTHER_ORG: &str = "f6-not-linked";
+const MODULE: &str = "mod-client-id";
+const FIVE_MINUTES: Duration = Duration::from_secs(300);
+const THIRTY_DAYS: Duration = Duration::from_secs(30 * 24 * 3600);
+
+struct Fixture {
+    clock: ManualClock,
+    server: BookingtimeServer,
+}
+
+fn fixture() -> Fixture {
+    let clock = ManualClock::starting_at_unix(1_760_000_000);
+    let server = BookingtimeServer::start(
+        Arc::new(clock.clone()),
+        &[
+            App::new(APP, SECRET, &ORGS),
+            App::module(MODULE, &["f6-org-m"]),
+            App::new("unrelated", "x", &[OTHER_ORG]),
+        ],
+    )
+    .unwrap();
+    Fixture { clock, server }
+}
+
+impl Fixture {
+    fn configure(&self, config: BookingtimeConfig) -> Bookingtime {
+        let config = config
+            .with_auth_base(self.server.auth_url().as_str())
+            .unwrap()
+            .with_api_base(self.server.api_url().as_str())
+            .unwrap();
+        Bookingtime::new(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>).unwrap()
+    }
+
+    fn app(&self, secret: &str) -> Bookingtime {
+        self.configure(BookingtimeConfig::app(APP, SecretString::from(secret)))
+    }
+
+    fn stages(&self) -> (u64, u64) {
+        (
+            self.server.grants("client_credentials"),
+            self.server.grants("refresh_token"),
+        )
+    }
+}
+
+fn org(id: &str) -> OrganizationId {
+    OrganizationId::new(id).unwrap()
+}
+
+#[tokio::test]
+async fn both_stages_and_both_endpoints_end_to_end() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+
+    // Stage one: a refresh token of 30 days, and no access token.
+    let expiry = bookingtime.app().refresh_token_expiry().await.unwrap();
+    assert_eq!(expiry, Some(f.clock.now() + THIRTY_DAYS));
+    assert_eq!(f.stages(), (1, 0));
+
+    // Stage two on the first call: a 5-minute token for that organization.
+    let a = bookingtime.app().organization(&org(ORGS[0]));
+    let shown = a.show().await.unwrap();
+    assert_eq!(shown.class, "ORGANIZATION");
+    assert_eq!(shown.id, ORGS[0]);
+    assert!(shown.root_organization_flag);
+    assert_eq!(
+        shown.description.unwrap().inheritance.as_deref(),
+        Some("OFF")
+    );
+    let token = a.token().await.unwrap();
+    assert_eq!(token.token().lifetime(), Some(FIVE_MINUTES));
+    assert!(
+        token
+            .token()
+            .access_token()
+            .expose_secret()
+            .starts_with("ey")
+    );
+    assert_eq!(f.stages(), (1, 1));
+    assert_eq!(f.server.access_tokens_for(ORGS[0]), 1);
+
+    let customer = a
+        .add_customer(&NewCustomer::new("John", "Doe").with("email", "john@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(customer.class, "CUSTOMER_SHORT");
+    assert_eq!(
+        (customer.first_name.as_str(), customer.last_name.as_str()),
+        ("John", "Doe")
+    );
+    assert_eq!(customer.organization_id, ORGS[0]);
+    let stored = f.server.customers(ORGS[0]);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["id"], customer.id.as_str());
+    // Both calls used the one access token.
+    assert_eq!(f.stages(), (1, 1));
+    assert_eq!(
+        f.server
+            .api()
+            .requests(&format!("/app/v3/de/organization/{}/show", ORGS[0])),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_module_api_sends_no_secret() {
+    let f = fixture();
+    let module = f.configure(BookingtimeConfig::module(MODULE));
+    let shown = module
+        .app()
+        .organization(&org("f6-org-m"))
+        .show()
+        .await
+        .unwrap();
+    assert_eq!(shown.id, "f6-org-m");
+    assert_eq!(f.stages(), (1, 1));
+}
+
+#[tokio::test]
+async fn access_tokens_renew_every_five_minutes_and_stage_one_after_thirty_days() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let a = bookingtime.app().organization(&org(ORGS[0]));
+    a.show().await.unwrap();
+    let first = a.token().await.unwrap();
+    assert_eq!(f.stages(), (1, 1));
+
+    // Before the 5 minutes end (renewal margin: 30 s plus up to 15 s of jitter), a
+    // call gets the still-valid token and the renewal runs behind it.
+    f.clock.advance(Duration::from_secs(4 * 60 + 40));
+    a.show().await.unwrap();
+    let renewed = wait_for_new(&a, &first).await;
+    assert_eq!(f.stages(), (1, 2), "stage two only");
+
+    // Past 5 minutes a call renews (here: waits for) the access token; stage one is
+    // not repeated.
+    f.clock.advance(FIVE_MINUTES);
+    a.show().await.unwrap();
+    let third = a.token().await.unwrap();
+    assert_ne!(
+        third.token().access_token().expose_secret(),
+        renewed.token().access_token().expose_secret()
+    );
+    assert_eq!(f.stages(), (1, 3));
+
+    // After 30 days the refresh token has ended: stage one runs again.
+    f.clock.advance(THIRTY_DAYS);
+    a.show().await.unwrap();
+    assert_eq!(f.stages(), (2, 4));
+    assert_eq!(
+        bookingtime.app().refresh_token_expiry().await.unwrap(),
+        Some(f.clock.now() + THIRTY_DAYS)
+    );
+}
+
+async fn wait_for_new(
+    organization: &auth_bookingtime::Organization,
+    old: &auth_core::CachedToken,
+) -> Arc<auth_core::CachedToken> {
+    for _ in 0..200 {
+        let now = organization.token().await.unwrap();
+        if now.header() != old.header() {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the access token was not renewed in the background");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_concurrent_calls_make_one_request_per_stage_and_organization() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let calls = (0..1000).map(|i| {
+        let access = bookingtime.app().clone();
+        tokio::spawn(async move {
+            access
+                .organization(&org(ORGS[i % ORGS.len()]))
+                .show()
+                .await
+                .map(|o| o.id)
+        })
+    });
+    let results = futures_util::future::join_all(calls).await;
+    for (i, result) in results.into_iter().enumerate() {
+        assert_eq!(result.unwrap().unwrap(), ORGS[i % ORGS.len()]);
+    }
+    assert_eq!(f.server.grants("client_credentials"), 1, "one stage one");
+    for id in ORGS {
+        assert_eq!(f.server.access_tokens_for(id), 1, "one stage two for {id}");
+    }
+    assert_eq!(f.server.auth().requests(TOKEN_PATH), 4);
+    assert_eq!(f.server.api().total_requests(), 1000);
+}
+
+#[tokio::test]
+async fn an_organization_the_app_may_not_access_is_a_typed_error() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let err = bookingtime
+        .app()
+        .organization(&org(OTHER_ORG))
+        .show()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::OrganizationNotPermitted { organization } => {
+            assert_eq!(organization.as_str(), OTHER_ORG);
+        }
+        other => panic!("expected OrganizationNotPermitted, got {other:?}"),
+    }
+    assert_eq!(f.server.api().total_requests(), 0, "refused before the API");
+    // The app's other organizations still work, on the same refresh token.
+    bookingtime
+        .app()
+        .organization(&org(ORGS[1]))
+        .show()
+        .await
+        .unwrap();
+    assert_eq!(f.server.grants("client_credentials"), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_invalid_client_and_never_shown() {
+    let f = fixture();
+    let bookingtime = f.app("wrong-secret-51c");
+    let err = bookingtime
+        .app()
+        .organization(&org(ORGS[0]))
+        .show()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidClient), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("wrong-secret-51c") && !shown.contains(SECRET));
+    assert_eq!(f.server.api().total_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_is_replaced_once() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let a = bookingtime.app().organization(&org(ORGS[0]));
+    a.show().await.unwrap();
+    f.server.revoke_refresh_tokens();
+    f.clock.advance(FIVE_MINUTES);
+    // Stage two is refused (invalid_grant): stage one runs again, then stage two.
+    a.show().await.unwrap();
+    assert_eq!(f.stages(), (2, 2));
+}
+
+#[tokio::test]
+async fn user_authentication_with_the_authorization_code_flow() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let pending = bookingtime.authorization_request("https://app.example/callback");
+    assert!(pending.url.as_str().contains("code_challenge_method=S256"));
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    assert!(
+        redirect
+            .as_str()
+            .starts_with("https://app.example/callback?")
+    );
+
+    let user = bookingtime.sign_in(&pending, &redirect).await.unwrap();
+    assert_eq!(f.server.grants("authorization_code"), 1);
+    let shown = user.organization(&org(ORGS[2])).show().await.unwrap();
+    assert_eq!(shown.id, ORGS[2]);
+    assert_eq!(
+        f.server.grants("client_credentials"),
+        0,
+        "no app token involved"
+    );
+
+    // The code is single use.
+    let again = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
+    assert!(
+        matches!(&again, Error::OAuth2(e) if e.oauth_code().is_some()),
+        "{again:?}"
+    );
+
+    // After 30 days the user's refresh token has ended: sign in again.
+    f.clock.advance(THIRTY_DAYS);
+    let err = user.organization(&org(ORGS[2])).show().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_redirect_with_another_state_is_refused() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    let pending = bookingtime.authorization_request("https://app.example/callback");
+    let mut redirect = consent(pending.url.as_str()).await.unwrap();
+    let pairs: Vec<(String, String)> = redirect
+        .query_pairs()
+        .into_owned()
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, "forged".into())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    redirect.query_pairs_mut().clear().extend_pairs(pairs);
+    let err = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
+    assert!(
+        matches!(err, Error::OAuth2(auth_oauth2::Error::StateMismatch)),
+        "{err:?}"
+    );
+    assert_eq!(f.server.grants("authorization_code"), 0);
+}
+
+#[tokio::test]
+async fn malformed_answers_and_api_refusals_are_typed() {
+    let f = fixture();
+    let bookingtime = f.app(SECRET);
+    f.server
+        .auth()
+        .inject_on(TOKEN_PATH, Fault::MalformedJson, 1);
+    let a = bookingtime.app().organization(&org(ORGS[0]));
+    let err = a.show().await.unwrap_err();
+    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
+    // The next call recovers.
+    a.show().await.unwrap();
+
+    // The API's own refusal keeps its status and message.
+    let err = a
+        .add_customer(&NewCustomer::new("", "Doe"))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Api { status, message } => {
+            assert_eq!(status, 400);
+            assert!(message.contains("firstName"), "{message}");
+        }
+        other => panic!("expected Api, got {other:?}"),
+    }
+}
+
+#[test]
+fn configuration_is_checked() {
+    assert!(OrganizationId::new(" ").is_err());
+    let config = BookingtimeConfig::app(APP, SecretString::from(SECRET));
+    assert!(config.clone().with_locale("de/../x").is_err());
+    assert!(config.clone().with_auth_base("not a url").is_err());
+    // Plain HTTP off loopback is refused when the client is built.
+    let remote = config
+        .with_auth_base("http://auth.bookingtime.example/")
+        .unwrap();
+    let err = Bookingtime::new(remote, Arc::new(ManualClock::new())).unwrap_err();
+    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
+    let shown = format!(
+        "{:?}",
+        BookingtimeConfig::app(APP, SecretString::from(SECRET))
+    );
+    assert!(!shown.contains(SECRET));
+}

@@ -1,0 +1,288 @@
+//! bookingtime as its developer documentation describes it, on two servers as in
+//! production:
+//!
+//! - the authorization server (`auth.bookingtime.com`): `POST /oauth/token`, where
+//!   `client_credentials` (and `authorization_code`, after `GET /oauth/authorize`)
+//!   answer with only a refresh token of 30 days, and `refresh_token` with an
+//!   `organization_id` answers with an access token of 5 minutes for that
+//!   organization, if the app may access it (else `invalid_target`). Apps send their
+//!   secret in the form body; Module API clients send none, or an empty one. The
+//!   exchange takes the `client_id` alone, as documented.
+//! - the App API (`api.bookingtime.com`): `GET /app/v3/{locale}/organization/{id}/show`
+//!   and `POST /app/v3/{locale}/organization/{id}/customer/add` (JSON), each needing a
+//!   Bearer token issued for that organization (another organization's token: 403).
+//!
+//! The authorization server is the [`AuthServer`] configured that way.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auth_core::Clock;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::oauth2::{
+    AccessChecker, AuthServer, AuthServerConfig, ClientAuthMethod, Endpoints, RegisteredClient,
+};
+use crate::{ServerBuilder, TestRequest, TestResponse, TestServer};
+
+/// The token endpoint, on the authorization server.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The authorization endpoint (user authentication), on the authorization server.
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// Show an organization, on the API server.
+pub const SHOW_ORGANIZATION_PATH: &str = "/app/v3/{locale}/organization/{organizationId}/show";
+/// Add a customer, on the API server.
+pub const ADD_CUSTOMER_PATH: &str = "/app/v3/{locale}/organization/{organizationId}/customer/add";
+/// Access tokens live 5 minutes.
+pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// Refresh tokens live 30 days.
+pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A registered app or module and the organizations it may access.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Client ID.
+    pub client_id: String,
+    /// Client secret; empty for a Module API client.
+    pub client_secret: String,
+    /// Organization IDs it may access.
+    pub organizations: Vec<String>,
+}
+
+impl App {
+    /// An App API client with a secret.
+    pub fn new(client_id: &str, client_secret: &str, organizations: &[&str]) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            organizations: organizations.iter().map(|o| (*o).to_owned()).collect(),
+        }
+    }
+
+    /// A Module API client: no secret.
+    pub fn module(client_id: &str, organizations: &[&str]) -> Self {
+        Self::new(client_id, "", organizations)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Customers {
+    next: u64,
+    by_organization: HashMap<String, Vec<Value>>,
+}
+
+/// A running bookingtime: authorization server and App API.
+#[derive(Debug)]
+pub struct BookingtimeServer {
+    auth: AuthServer,
+    api: TestServer,
+    customers: Arc<Mutex<Customers>>,
+}
+
+impl BookingtimeServer {
+    /// Starts both servers for `apps`. Every organization an app names exists. The
+    /// user who signs in at the authorization endpoint is `alice`.
+    pub fn start(clock: Arc<dyn Clock>, apps: &[App]) -> std::io::Result<Self> {
+        let mut config = AuthServerConfig::new("unused", "unused").clock(clock);
+        config.clients = apps
+            .iter()
+            .map(|a| RegisteredClient {
+                id: a.client_id.clone(),
+                secret: a.client_secret.clone(),
+                auth: if a.client_secret.is_empty() {
+                    ClientAuthMethod::None
+                } else {
+                    ClientAuthMethod::FormBody
+                },
+                resources: a.organizations.clone(),
+            })
+            .collect();
+        config.paths = Endpoints {
+            authorize: AUTHORIZE_PATH.into(),
+            token: TOKEN_PATH.into(),
+            ..Endpoints::default()
+        };
+        config.style.refresh_first = true;
+        config.rotate_refresh_tokens = false;
+        config.access_lifetime = ACCESS_TOKEN_LIFETIME;
+        config.refresh_lifetime = Some(REFRESH_TOKEN_LIFETIME);
+        config.resource_parameter = Some("organization_id".into());
+        config.refresh_with_client_id = true;
+        config.jwt_access_tokens = true;
+        let auth = AuthServer::start(config)?;
+
+        let mut organizations: Vec<String> =
+            apps.iter().flat_map(|a| a.organizations.clone()).collect();
+        organizations.sort();
+        organizations.dedup();
+        let organizations = Arc::new(organizations);
+        let customers = Arc::new(Mutex::new(Customers::default()));
+        let api = Api {
+            tokens: auth.access_checker(),
+            organizations,
+            customers: Arc::clone(&customers),
+        };
+        let (show, add) = (api.clone(), api);
+        let api = ServerBuilder::new("bookingtime-api")
+            .route(Method::GET, SHOW_ORGANIZATION_PATH, move |r| show.show(r))
+            .route(Method::POST, ADD_CUSTOMER_PATH, move |r| {
+                add.add_customer(r)
+            })
+            .start()?;
+        Ok(Self {
+            auth,
+            api,
+            customers,
+        })
+    }
+
+    /// The authorization server's base URL (`https://auth.bookingtime.com/`).
+    pub fn auth_url(&self) -> &Url {
+        self.auth.server().base_url()
+    }
+
+    /// The App API's base URL (`https://api.bookingtime.com/app/v3/`).
+    pub fn api_url(&self) -> Url {
+        self.api.url("/app/v3/")
+    }
+
+    /// The authorization server, for counters and faults.
+    pub fn auth(&self) -> &TestServer {
+        self.auth.server()
+    }
+
+    /// The API server, for counters and faults.
+    pub fn api(&self) -> &TestServer {
+        &self.api
+    }
+
+    /// Successful token requests by `grant_type`.
+    pub fn grants(&self, grant_type: &str) -> u64 {
+        self.auth.grants(grant_type)
+    }
+
+    /// Access tokens issued for `organization_id`.
+    pub fn access_tokens_for(&self, organization_id: &str) -> u64 {
+        self.auth.grants_for(organization_id)
+    }
+
+    /// Revokes every refresh token.
+    pub fn revoke_refresh_tokens(&self) {
+        self.auth.revoke_refresh_tokens();
+    }
+
+    /// The customers added to an organization.
+    pub fn customers(&self, organization_id: &str) -> Vec<Value> {
+        self.customers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_organization
+            .get(organization_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Api {
+    tokens: AccessChecker,
+    organizations: Arc<Vec<String>>,
+    customers: Arc<Mutex<Customers>>,
+}
+
+fn problem(status: StatusCode, message: &str) -> TestResponse {
+    TestResponse::json(
+        status,
+        &json!({ "status": status.as_u16(), "message": message }),
+    )
+}
+
+impl Api {
+    /// The organization of the path, if the request's token was issued for it.
+    fn organization(&self, req: &TestRequest) -> Result<String, Box<TestResponse>> {
+        let grant = self.tokens.check(req)?;
+        let locale = req.param("locale").unwrap_or_default();
+        if locale.len() != 2 || !locale.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(Box::new(problem(StatusCode::NOT_FOUND, "unknown locale")));
+        }
+        let id = req.param("organizationId").unwrap_or_default();
+        if !self.organizations.iter().any(|o| o == id) {
+            return Err(Box::new(problem(
+                StatusCode::NOT_FOUND,
+                "unknown organization",
+            )));
+        }
+        if grant.resource.as_deref() != Some(id) {
+            return Err(Box::new(problem(
+                StatusCode::FORBIDDEN,
+                "the token is not for this organization",
+            )));
+        }
+        Ok(id.to_owned())
+    }
+
+    fn show(&self, req: &TestRequest) -> TestResponse {
+        let id = match self.organization(req) {
+            Ok(id) => id,
+            Err(r) => return *r,
+        };
+        let text = "This is an example text for more information about the entity.";
+        TestResponse::json(
+            StatusCode::OK,
+            &json!({
+                "class": "ORGANIZATION",
+                "id": id,
+                "customId": 123456,
+                "timestampAdd": "3219-02-04T08:00:00.000Z",
+                "timestampEdit": "3219-02-04T08:00:00.000Z",
+                "name": format!("Organization {id}"),
+                "rootOrganizationFlag": true,
+                "description": { "value": text, "inheritance": "OFF", "result": text },
+            }),
+        )
+    }
+
+    fn add_customer(&self, req: &TestRequest) -> TestResponse {
+        let organization = match self.organization(req) {
+            Ok(id) => id,
+            Err(r) => return *r,
+        };
+        if !req.content_type_is("application/json") {
+            return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json");
+        }
+        let Some(Value::Object(body)) = req.json::<Value>() else {
+            return problem(StatusCode::BAD_REQUEST, "the body is not a JSON object");
+        };
+        let name = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_owned)
+        };
+        let (Some(first), Some(last)) = (name("firstName"), name("lastName")) else {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "firstName and lastName are required",
+            );
+        };
+        let mut customers = self.customers.lock().unwrap_or_else(|p| p.into_inner());
+        customers.next += 1;
+        let customer = json!({
+            "class": "CUSTOMER_SHORT",
+            "id": format!("d3{:014x}", customers.next),
+            "customId": "",
+            "firstName": first,
+            "lastName": last,
+            "organizationId": organization,
+        });
+        customers
+            .by_organization
+            .entry(organization)
+            .or_default()
+            .push(customer.clone());
+        TestResponse::json(StatusCode::OK, &customer)
+    }
+}
