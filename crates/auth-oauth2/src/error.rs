@@ -34,6 +34,10 @@ pub enum IdTokenError {
     /// `nonce` is missing or not the one sent.
     #[error("the ID token's nonce does not match")]
     NonceMismatch,
+    /// `at_hash` is missing or does not match the access token that came with the ID
+    /// token (OpenID Connect Core §3.2.2.9, the `id_token token` response).
+    #[error("the ID token's at_hash does not match the access token")]
+    AccessTokenHashMismatch,
     /// A required claim (`sub`, `exp`, `iat`) is missing or has the wrong type.
     #[error("the ID token lacks the claim {0}")]
     MissingClaim(&'static str),

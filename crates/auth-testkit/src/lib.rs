@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod beproduct;
 pub mod bindeo;
 pub mod binokula;
 pub mod bookingtime;

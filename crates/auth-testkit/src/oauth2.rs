@@ -526,7 +526,14 @@ impl Ctx {
         )
     }
 
-    fn id_token(&self, client_id: &str, username: &str, nonce: Option<&str>) -> String {
+    /// An ID token; with `access_token`, its `at_hash` (left half of its SHA-256).
+    fn id_token(
+        &self,
+        client_id: &str,
+        username: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> String {
         let now = unix_seconds(self.now());
         let mut claims = json!({
             "iss": self.issuer(),
@@ -539,6 +546,10 @@ impl Ctx {
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = Value::from(nonce);
+        }
+        if let Some(token) = access_token {
+            let hash = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+            claims["at_hash"] = Value::from(URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16]));
         }
         self.sign(&claims)
     }
@@ -701,7 +712,7 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
                 },
             );
             drop(st);
-            let id_token = ctx.id_token(&client.id, &username, Some(&nonce));
+            let id_token = ctx.id_token(&client.id, &username, Some(&nonce), Some(&access));
             let expires = ctx.config.access_lifetime.as_secs().to_string();
             back_to(
                 &redirect_uri,
@@ -1056,7 +1067,7 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
         {
             body.insert(
                 "id_token".into(),
-                Value::from(ctx.id_token(&client.id, user, nonce.as_deref())),
+                Value::from(ctx.id_token(&client.id, user, nonce.as_deref(), None)),
             );
         }
     }
@@ -1087,6 +1098,17 @@ impl AccessChecker {
     pub fn check(&self, req: &TestRequest) -> Result<AccessGrant, Box<TestResponse>> {
         bearer(req, &self.ctx)
     }
+
+    /// What `token` grants, if it is a live access token of this server.
+    pub fn check_token(&self, token: &str) -> Option<AccessGrant> {
+        live(token, &self.ctx)
+    }
+}
+
+fn live(token: &str, ctx: &Ctx) -> Option<AccessGrant> {
+    let st = lock(&ctx.state);
+    let issued = st.access.get(token)?;
+    (!issued.revoked && ctx.now() < issued.expires).then(|| issued.grant.clone())
 }
 
 /// The live access token on the request, or the 401 to answer.
@@ -1098,12 +1120,7 @@ fn bearer(req: &TestRequest, ctx: &Ctx) -> Result<AccessGrant, Box<TestResponse>
         )
     };
     let token = req.bearer().ok_or_else(refuse)?;
-    let st = lock(&ctx.state);
-    let issued = st.access.get(token).ok_or_else(refuse)?;
-    if issued.revoked || ctx.now() >= issued.expires {
-        return Err(refuse());
-    }
-    Ok(issued.grant.clone())
+    live(token, ctx).ok_or_else(refuse)
 }
 
 fn userinfo(req: &TestRequest, ctx: &Ctx) -> TestResponse {

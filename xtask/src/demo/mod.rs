@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: starts the embedded servers, runs every flow through the
 //! public crates and prints one row per flow. Each vendor adds its module.
 
+mod beproduct;
 mod bindeo;
 mod binokula;
 mod bookingtime;
@@ -53,6 +54,7 @@ pub(crate) fn run() -> Outcome {
         rows.extend(bindeo::rows().await);
         rows.extend(bynder::rows().await);
         rows.extend(bookingtime::rows().await);
+        rows.extend(beproduct::rows().await);
         rows
     });
     print_table(&rows);

@@ -178,6 +178,26 @@ impl IdTokenVerifier {
         Ok(claims)
     }
 
+    /// Validates an ID token that came with `access_token` from the authorization
+    /// endpoint (`id_token token`): [`verify`](Self::verify), and `at_hash` must be
+    /// there and be the left half of the access token's hash under the token's
+    /// algorithm (§3.2.2.9), compared in constant time.
+    pub async fn verify_with_access_token(
+        &self,
+        token: &str,
+        nonce: &str,
+        access_token: &str,
+    ) -> Result<IdTokenClaims, Error> {
+        let claims = self.verify(token, Some(nonce)).await?;
+        let alg = JwtHeader::peek(token)?.alg;
+        let expected = token_hash(&alg, access_token)
+            .ok_or_else(|| IdTokenError::AlgorithmNotAllowed(printable(&alg)))?;
+        match claims.other.get("at_hash").and_then(Value::as_str) {
+            Some(got) if constant_time_eq(got.as_bytes(), expected.as_bytes()) => Ok(claims),
+            _ => Err(IdTokenError::AccessTokenHashMismatch.into()),
+        }
+    }
+
     fn check_claims(
         &self,
         claims: &IdTokenClaims,
@@ -218,6 +238,20 @@ impl IdTokenVerifier {
         }
         Ok(())
     }
+}
+
+/// The `at_hash` / `c_hash` of `value` for a token signed with `alg`: the left half
+/// of its SHA-2 hash of the algorithm's size, base64url without padding.
+pub fn token_hash(alg: &str, value: &str) -> Option<String> {
+    let digest = match alg.get(2..) {
+        Some("256") => &ring::digest::SHA256,
+        Some("384") => &ring::digest::SHA384,
+        Some("512") => &ring::digest::SHA512,
+        _ => return None,
+    };
+    let hash = ring::digest::digest(digest, value.as_bytes());
+    let bytes = hash.as_ref();
+    Some(URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2]))
 }
 
 fn printable(s: &str) -> String {
@@ -273,4 +307,29 @@ fn claims_error(payload: &[u8]) -> IdTokenError {
         }
     }
     IdTokenError::Malformed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_hash;
+
+    #[test]
+    fn token_hashes_of_the_openid_connect_core_examples() {
+        // OpenID Connect Core 1.0, Appendix A.6 (response_type=code id_token token):
+        // at_hash of the access token and c_hash of the code.
+        assert_eq!(
+            token_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y").as_deref(),
+            Some("77QmUPtjPfzWtF2AnpK9RQ")
+        );
+        assert_eq!(
+            token_hash(
+                "RS256",
+                "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
+            )
+            .as_deref(),
+            Some("LDktKdoQak3Pk0cnXxCltA")
+        );
+        assert_eq!(token_hash("none", "x"), None);
+        assert_eq!(token_hash("HS2", "x"), None);
+    }
 }

@@ -45,7 +45,7 @@ use url::Url;
 
 pub use authorize::{AuthorizationRequest, FragmentResponse, PendingAuthorization};
 pub use discovery::{ProviderMetadata, discovery_url};
-pub use id_token::{IdTokenClaims, IdTokenVerifier, JwtHeader};
+pub use id_token::{IdTokenClaims, IdTokenVerifier, JwtHeader, token_hash};
 pub use jsonwebtoken::Algorithm;
 pub use jwks::JwksCache;
 

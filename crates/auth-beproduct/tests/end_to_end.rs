@@ -1,0 +1,516 @@
+//! BeProduct over real HTTP against the embedded identity server and REST API: the
+//! full sign-in, the `id_token token` fragment, the daily quota refused on the
+//! client, and reads and writes paged and chunked to the documented limits.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_beproduct::{BeProduct, BeProductConfig, Error, Plan};
+use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_oauth2::IdTokenError;
+use auth_testkit::beproduct::{Account, BeProductServer, Edition, USER};
+use auth_testkit::oauth2::consent;
+use serde_json::{Value, json};
+use url::Url;
+
+const ID: &str = "client1";
+const SECRET: &str = "beproduct-secret-8Qz";
+const REDIRECT: &str = "https://myapp.example/callback";
+/// 2026-11-22T20:00:00Z: four hours before the UTC day ends.
+const START: u64 = 1_795_377_600;
+const STYLE_PATH: &str = "/api/v1/Style";
+
+struct Fixture {
+    clock: ManualClock,
+    server: BeProductServer,
+}
+
+fn fixture(edition: Edition, licenses: u32) -> Fixture {
+    let clock = ManualClock::starting_at_unix(START);
+    let account = Account {
+        client_id: ID.into(),
+        client_secret: SECRET.into(),
+        edition,
+        licenses,
+    };
+    let server = BeProductServer::start(Arc::new(clock.clone()), account).unwrap();
+    Fixture { clock, server }
+}
+
+impl Fixture {
+    fn config(&self, plan: Plan) -> BeProductConfig {
+        BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, plan)
+            .unwrap()
+            .with_identity_base(self.server.identity_url())
+            .unwrap()
+            .with_api_base(self.server.api_url().as_str())
+            .unwrap()
+    }
+
+    async fn beproduct(&self, config: BeProductConfig) -> BeProduct {
+        BeProduct::discover(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>)
+            .await
+            .unwrap()
+    }
+
+    async fn session(&self, beproduct: &BeProduct) -> auth_beproduct::Session {
+        let pending = beproduct.authorization_request();
+        let redirect = consent(pending.url.as_str()).await.unwrap();
+        beproduct.sign_in(&pending, &redirect).await.unwrap()
+    }
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+
+    // The authorize URL: IdentityServer's connect/authorize, the documented scopes,
+    // PKCE, state and nonce.
+    let pending = beproduct.authorization_request();
+    assert_eq!(pending.url.path(), "/ids/connect/authorize");
+    assert_eq!(
+        query(&pending.url, "scope").as_deref(),
+        Some("openid email roles beproductDeveloper")
+    );
+    assert_eq!(
+        query(&pending.url, "response_type").as_deref(),
+        Some("code")
+    );
+    assert_eq!(
+        query(&pending.url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query(&pending.url, "nonce").is_some() && query(&pending.url, "state").is_some());
+
+    // Consent at the embedded server, then the callback and the exchange.
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    assert!(redirect.as_str().starts_with(REDIRECT));
+    let session = beproduct.sign_in(&pending, &redirect).await.unwrap();
+    assert_eq!(f.server.auth_server().grants("authorization_code"), 1);
+
+    // The ID token was validated: its claims are the user's, with our nonce.
+    assert_eq!(session.claims().sub, USER);
+    assert_eq!(session.claims().iss, f.server.identity_url());
+    assert_eq!(session.claims().nonce.as_deref(), Some(pending.nonce()));
+
+    // Userinfo into a typed profile (BeProduct's "true" string read as a boolean).
+    let profile = session.userinfo().await.unwrap();
+    assert_eq!(profile.preferred_username.as_deref(), Some(USER));
+    assert_eq!(profile.email.as_deref(), Some("john.smith@beproduct.com"));
+    assert!(profile.email_verified);
+    assert_eq!(profile.userinfo.as_ref().unwrap()["firstname"], "John");
+
+    // A REST call with the user's token in the Authorization header.
+    f.server.seed("Style", 3);
+    let page = session.records("Style").page(0, 10).await.unwrap();
+    assert_eq!(
+        (page.kind.as_str(), page.data.len(), page.total),
+        ("Style", 3, Some(3))
+    );
+    assert_eq!(f.server.used_today(), 1);
+    assert_eq!(beproduct.requests_today(), 1);
+
+    // The logout URL, which the identity server honours.
+    let logout = session
+        .end_session_url(Some("https://myapp.example/"))
+        .unwrap();
+    assert_eq!(logout.path(), "/ids/connect/endsession");
+    assert_eq!(
+        query(&logout, "id_token_hint").as_deref(),
+        Some(session.id_token().expose_secret())
+    );
+    let back = consent(logout.as_str()).await.unwrap();
+    assert!(back.as_str().starts_with("https://myapp.example/"));
+}
+
+#[tokio::test]
+async fn the_session_refreshes_while_a_refresh_token_allows() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let session = f.session(&beproduct).await;
+    let first = session.token().await.unwrap();
+    f.clock.advance(Duration::from_secs(3601));
+    session.records("Style").page(0, 1).await.unwrap();
+    let second = session.token().await.unwrap();
+    assert_ne!(first.header(), second.header());
+    assert_eq!(f.server.auth_server().grants("refresh_token"), 1);
+
+    // Once the refresh token is revoked, the user must sign in again.
+    f.server.auth_server().revoke_refresh_tokens();
+    f.clock.advance(Duration::from_secs(3601));
+    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_id_token_token_fragment_is_parsed_and_validated() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let pending = beproduct.implicit_request();
+    assert_eq!(
+        query(&pending.url, "response_type").as_deref(),
+        Some("id_token token")
+    );
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    assert!(redirect.query().is_none() && redirect.fragment().is_some());
+    let session = beproduct
+        .sign_in_implicit(&pending, &redirect)
+        .await
+        .unwrap();
+    assert_eq!(session.claims().sub, USER);
+    assert!(session.claims().other.contains_key("at_hash"));
+    session.records("Style").page(0, 5).await.unwrap();
+
+    // No refresh token comes this way: after the hour, sign in again.
+    f.clock.advance(Duration::from_secs(3601));
+    let err = session.records("Style").page(0, 5).await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+/// `redirect` with the fragment member `name` set to `value`.
+fn with_fragment(redirect: &Url, name: &str, value: &str) -> Url {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(redirect.fragment().unwrap_or_default().as_bytes())
+            .into_owned()
+            .map(|(k, v)| {
+                if k == name {
+                    (k, value.to_owned())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+    let mut out = redirect.clone();
+    let fragment = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    out.set_fragment(Some(&fragment));
+    out
+}
+
+#[tokio::test]
+async fn a_wrong_state_nonce_or_access_token_is_refused() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let first = beproduct.implicit_request();
+    let second = beproduct.implicit_request();
+    let redirect = consent(first.url.as_str()).await.unwrap();
+
+    // The answer to one request offered to another: its state does not match.
+    let err = beproduct
+        .sign_in_implicit(&second, &redirect)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StateMismatch), "{err:?}");
+
+    // With the other request's state copied in, the ID token's nonce gives it away.
+    let forged = with_fragment(&redirect, "state", &query(&second.url, "state").unwrap());
+    let err = beproduct
+        .sign_in_implicit(&second, &forged)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::IdToken(IdTokenError::NonceMismatch)),
+        "{err:?}"
+    );
+
+    // An access token swapped in the fragment does not match the ID token's at_hash.
+    let other = consent(beproduct.implicit_request().url.as_str())
+        .await
+        .unwrap();
+    let other_token = url::form_urlencoded::parse(other.fragment().unwrap().as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let swapped = with_fragment(&redirect, "access_token", &other_token);
+    let err = beproduct
+        .sign_in_implicit(&first, &swapped)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::IdToken(IdTokenError::AccessTokenHashMismatch)),
+        "{err:?}"
+    );
+    // The untouched answer still signs in.
+    beproduct.sign_in_implicit(&first, &redirect).await.unwrap();
+
+    // The code flow checks the state too.
+    let pending = beproduct.authorization_request();
+    let mut redirect = consent(pending.url.as_str()).await.unwrap();
+    let pairs: Vec<(String, String)> = redirect
+        .query_pairs()
+        .into_owned()
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, "forged".into())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    redirect.query_pairs_mut().clear().extend_pairs(pairs);
+    let err = beproduct.sign_in(&pending, &redirect).await.unwrap_err();
+    assert!(matches!(err, Error::StateMismatch), "{err:?}");
+    assert_eq!(f.server.auth_server().grants("authorization_code"), 0);
+}
+
+#[tokio::test]
+async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    assert_eq!(beproduct.daily_limit(), 1_000);
+    let session = f.session(&beproduct).await;
+    let styles = session.records("Style");
+    for _ in 0..1_000 {
+        styles.page(0, 1).await.unwrap();
+    }
+    assert_eq!(f.server.api().requests(STYLE_PATH), 1_000);
+
+    // The 1,001st request of the day is refused here and never reaches the server.
+    let err = styles.page(0, 1).await.unwrap_err();
+    match err {
+        Error::QuotaExceeded { limit, resets_at } => {
+            assert_eq!(limit, 1_000);
+            // Midnight UTC, four hours after the start.
+            assert_eq!(
+                resets_at,
+                std::time::UNIX_EPOCH + Duration::from_secs(START + 4 * 3600)
+            );
+        }
+        other => panic!("expected QuotaExceeded, got {other:?}"),
+    }
+    assert_eq!(f.server.api().requests(STYLE_PATH), 1_000);
+    assert_eq!(beproduct.requests_left(), 0);
+
+    // Just before midnight UTC still refused; at midnight the count starts over.
+    f.clock.advance(Duration::from_secs(4 * 3600 - 1));
+    assert!(matches!(
+        styles.page(0, 1).await,
+        Err(Error::QuotaExceeded { .. })
+    ));
+    f.clock.advance(Duration::from_secs(1));
+    styles.page(0, 1).await.unwrap();
+    assert_eq!(beproduct.requests_today(), 1);
+    assert_eq!(f.server.api().requests(STYLE_PATH), 1_001);
+}
+
+#[tokio::test]
+async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_callers() {
+    let f = fixture(Edition::Business, 10);
+    let config = f.config(Plan::business(10));
+    assert_eq!(config.daily_limit(), 2_000);
+    let beproduct = f.beproduct(config.clone()).await;
+    assert_eq!(beproduct.daily_limit(), 2_000);
+    assert_eq!(f.server.account().daily_limit(), 2_000);
+    assert_eq!(
+        BeProductConfig::new(
+            ID,
+            SecretString::from(SECRET),
+            REDIRECT,
+            Plan::enterprise(10)
+        )
+        .unwrap()
+        .daily_limit(),
+        5_000
+    );
+
+    // A caller's own limit and a day that starts at midnight New York time (UTC-5):
+    // 05:00 UTC.
+    let config = config
+        .with_daily_limit(2)
+        .with_day_boundary(-5 * 3600)
+        .unwrap();
+    let beproduct = f.beproduct(config).await;
+    let session = f.session(&beproduct).await;
+    let styles = session.records("Style");
+    styles.page(0, 1).await.unwrap();
+    styles.page(0, 1).await.unwrap();
+    let Err(Error::QuotaExceeded { resets_at, .. }) = styles.page(0, 1).await else {
+        panic!("the third request should be refused");
+    };
+    assert_eq!(
+        resets_at,
+        std::time::UNIX_EPOCH + Duration::from_secs(START + 9 * 3600)
+    );
+    // Midnight UTC is not the boundary here.
+    f.clock.advance(Duration::from_secs(4 * 3600));
+    assert!(styles.page(0, 1).await.is_err());
+    f.clock.advance(Duration::from_secs(5 * 3600));
+    styles.page(0, 1).await.unwrap();
+    assert!(
+        BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, Plan::business(1))
+            .unwrap()
+            .with_day_boundary(24 * 3600)
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_429_from_the_server_stops_requests_for_the_day() {
+    // The server counts every client of the organization (limit 250 here); this
+    // client believes it may make more.
+    let f = fixture(Edition::Business, 1);
+    let beproduct = f
+        .beproduct(f.config(Plan::business(1)).with_daily_limit(10_000))
+        .await;
+    let session = f.session(&beproduct).await;
+    for _ in 0..250 {
+        session.records("Style").page(0, 1).await.unwrap();
+    }
+    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    assert!(matches!(err, Error::Api { status: 429, .. }), "{err:?}");
+    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    assert!(matches!(err, Error::QuotaExceeded { .. }), "{err:?}");
+    assert_eq!(f.server.api().requests(STYLE_PATH), 251);
+}
+
+#[tokio::test]
+async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
+    let f = fixture(Edition::Enterprise, 10);
+    let beproduct = f.beproduct(f.config(Plan::enterprise(10))).await;
+    let session = f.session(&beproduct).await;
+    let styles = session.records("Style");
+
+    let records: Vec<Value> = (0..450)
+        .map(|i| json!({ "name": format!("S{i:05}") }))
+        .collect();
+    let written = styles.write(&records).await.unwrap();
+    assert_eq!(written.len(), 450);
+    assert!(written.iter().all(|r| r["id"].is_string()));
+    assert_eq!(
+        f.server.api().requests(STYLE_PATH),
+        5,
+        "450 records in 5 writes"
+    );
+    assert_eq!(f.server.records("Style").len(), 450);
+
+    f.server.api().reset_counters();
+    let read = styles.read_all().await.unwrap();
+    assert_eq!(read.len(), 450);
+    assert_eq!(read[449]["name"], "S00449");
+    assert_eq!(
+        f.server.api().requests(STYLE_PATH),
+        3,
+        "450 records in 3 pages"
+    );
+
+    // Over the limits: refused before anything is sent.
+    f.server.api().reset_counters();
+    let err = styles.page(0, 201).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RecordLimit {
+                operation: "read",
+                max: 200,
+                requested: 201
+            }
+        ),
+        "{err:?}"
+    );
+    let err = styles.write_batch(&records[..101]).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RecordLimit {
+                operation: "write",
+                max: 100,
+                requested: 101
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(f.server.api().total_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_write_the_quota_cannot_cover_is_not_started() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f
+        .beproduct(f.config(Plan::business(4)).with_daily_limit(4))
+        .await;
+    let session = f.session(&beproduct).await;
+    let records: Vec<Value> = (0..450).map(|i| json!({ "name": i })).collect();
+    let err = session.records("Style").write(&records).await.unwrap_err();
+    assert!(
+        matches!(err, Error::QuotaExceeded { limit: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(f.server.api().total_requests(), 0);
+    assert!(f.server.records("Style").is_empty());
+}
+
+#[tokio::test]
+async fn the_access_token_query_parameter_only_when_asked() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f
+        .beproduct(f.config(Plan::business(4)).with_token_in_query())
+        .await;
+    let session = f.session(&beproduct).await;
+    let page = session.records("Style").page(0, 1).await.unwrap();
+    assert_eq!(page.kind, "Style");
+    // Generic requests get the parameter, not the header.
+    let mut request = http::Request::new(bytes::Bytes::new());
+    *request.uri_mut() = "https://developers.beproduct.example/api/v1/Style?pageSize=1"
+        .parse()
+        .unwrap();
+    auth_core::CredentialProvider::authorize(&session, &mut request)
+        .await
+        .unwrap();
+    assert!(request.headers().get("authorization").is_none());
+    let token = session.token().await.unwrap();
+    assert_eq!(
+        request.uri().query().unwrap(),
+        format!(
+            "pageSize=1&access_token={}",
+            token.token().access_token().expose_secret()
+        )
+    );
+}
+
+#[tokio::test]
+async fn wrong_secrets_and_bad_configuration_are_typed() {
+    let f = fixture(Edition::Business, 4);
+    let config = BeProductConfig::new(
+        ID,
+        SecretString::from("wrong-secret-77"),
+        REDIRECT,
+        Plan::business(4),
+    )
+    .unwrap()
+    .with_identity_base(f.server.identity_url())
+    .unwrap()
+    .with_api_base(f.server.api_url().as_str())
+    .unwrap();
+    let beproduct = f.beproduct(config).await;
+    let pending = beproduct.authorization_request();
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    let err = beproduct.sign_in(&pending, &redirect).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidClient), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("wrong-secret-77"));
+
+    assert!(
+        BeProductConfig::new("", SecretString::from("s"), REDIRECT, Plan::business(1)).is_err()
+    );
+    assert!(
+        BeProductConfig::new(ID, SecretString::from("s"), "not a url", Plan::business(1)).is_err()
+    );
+    // Plain HTTP off loopback is refused.
+    let remote = f
+        .config(Plan::business(1))
+        .with_api_base("http://developers.beproduct.example/api/v1")
+        .unwrap();
+    let err = BeProduct::discover(remote, Arc::new(ManualClock::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
+}
