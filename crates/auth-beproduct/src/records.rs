@@ -163,13 +163,9 @@ impl Records<'_> {
             self.session.shared.quota.exhaust();
         }
         if !response.is_success() {
-            let message = serde_json::from_slice::<Value>(&response.body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| auth_core::http::body_excerpt(&response.body));
             return Err(Error::Api {
                 status: response.status.as_u16(),
-                message,
+                message: response.api_message(),
             });
         }
         Ok(response.json()?)

@@ -10,7 +10,7 @@ use auth_beproduct::{BeProduct, BeProductConfig, Error, Plan};
 use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
 use auth_oauth2::IdTokenError;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition, USER};
-use auth_testkit::oauth2::consent;
+use auth_testkit::oauth2::{consent, with_fragment_param, with_query_param};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -175,27 +175,6 @@ async fn the_id_token_token_fragment_is_parsed_and_validated() {
     assert!(matches!(err, Error::SignInRequired), "{err:?}");
 }
 
-/// `redirect` with the fragment member `name` set to `value`.
-fn with_fragment(redirect: &Url, name: &str, value: &str) -> Url {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(redirect.fragment().unwrap_or_default().as_bytes())
-            .into_owned()
-            .map(|(k, v)| {
-                if k == name {
-                    (k, value.to_owned())
-                } else {
-                    (k, v)
-                }
-            })
-            .collect();
-    let mut out = redirect.clone();
-    let fragment = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    out.set_fragment(Some(&fragment));
-    out
-}
-
 #[tokio::test]
 async fn a_wrong_state_nonce_or_access_token_is_refused() {
     let f = fixture(Edition::Business, 4);
@@ -212,7 +191,7 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
     assert!(matches!(err, Error::StateMismatch), "{err:?}");
 
     // With the other request's state copied in, the ID token's nonce gives it away.
-    let forged = with_fragment(&redirect, "state", &query(&second.url, "state").unwrap());
+    let forged = with_fragment_param(&redirect, "state", &query(&second.url, "state").unwrap());
     let err = beproduct
         .sign_in_implicit(&second, &forged)
         .await
@@ -231,7 +210,7 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
         .unwrap()
         .1
         .into_owned();
-    let swapped = with_fragment(&redirect, "access_token", &other_token);
+    let swapped = with_fragment_param(&redirect, "access_token", &other_token);
     let err = beproduct
         .sign_in_implicit(&first, &swapped)
         .await
@@ -245,19 +224,8 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
 
     // The code flow checks the state too.
     let pending = beproduct.authorization_request();
-    let mut redirect = consent(pending.url.as_str()).await.unwrap();
-    let pairs: Vec<(String, String)> = redirect
-        .query_pairs()
-        .into_owned()
-        .map(|(k, v)| {
-            if k == "state" {
-                (k, "forged".into())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    redirect.query_pairs_mut().clear().extend_pairs(pairs);
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    let redirect = with_query_param(&redirect, "state", "forged");
     let err = beproduct.sign_in(&pending, &redirect).await.unwrap_err();
     assert!(matches!(err, Error::StateMismatch), "{err:?}");
     assert_eq!(f.server.auth_server().grants("authorization_code"), 0);

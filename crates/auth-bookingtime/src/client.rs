@@ -325,13 +325,9 @@ impl Organization {
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         let response = self.client.send(request).await?;
         if !response.is_success() {
-            let message = serde_json::from_slice::<serde_json::Value>(&response.body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| auth_core::http::body_excerpt(&response.body));
             return Err(Error::Api {
                 status: response.status.as_u16(),
-                message,
+                message: response.api_message(),
             });
         }
         Ok(response.json()?)

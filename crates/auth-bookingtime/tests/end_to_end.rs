@@ -10,7 +10,7 @@ use auth_bookingtime::{Bookingtime, BookingtimeConfig, Error, NewCustomer, Organ
 use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
 use auth_testkit::Fault;
 use auth_testkit::bookingtime::{App, BookingtimeServer, TOKEN_PATH};
-use auth_testkit::oauth2::consent;
+use auth_testkit::oauth2::{consent, with_query_param};
 
 const APP: &str = "70app-client-id";
 const SECRET: &str = "1234-app-secret-7e1";
@@ -308,19 +308,8 @@ async fn a_redirect_with_another_state_is_refused() {
     let f = fixture();
     let bookingtime = f.app(SECRET);
     let pending = bookingtime.authorization_request("https://app.example/callback");
-    let mut redirect = consent(pending.url.as_str()).await.unwrap();
-    let pairs: Vec<(String, String)> = redirect
-        .query_pairs()
-        .into_owned()
-        .map(|(k, v)| {
-            if k == "state" {
-                (k, "forged".into())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    redirect.query_pairs_mut().clear().extend_pairs(pairs);
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    let redirect = with_query_param(&redirect, "state", "forged");
     let err = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
     assert!(
         matches!(err, Error::OAuth2(auth_oauth2::Error::StateMismatch)),

@@ -13,6 +13,7 @@ use auth_oauth2::{ClientAuth, Error, IdTokenError};
 use auth_testkit::Fault;
 use auth_testkit::oauth2::{
     AuthServer, AuthServerConfig, DISCOVERY_PATH, JWKS_PATH, consent, hs256_token, unsigned_token,
+    with_query_param,
 };
 use serde_json::{Value, json};
 
@@ -284,37 +285,13 @@ async fn callbacks_with_the_wrong_state_or_issuer_or_an_error_are_refused() {
     let pending = f.provider.authorization_request(ID, REDIRECT).code();
     let redirect = consent(pending.url.as_str()).await.unwrap();
 
-    let mut wrong_state = redirect.clone();
-    let pairs: Vec<(String, String)> = redirect
-        .query_pairs()
-        .into_owned()
-        .map(|(k, v)| {
-            if k == "state" {
-                (k, "forged".to_owned())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    wrong_state.query_pairs_mut().clear().extend_pairs(&pairs);
+    let wrong_state = with_query_param(&redirect, "state", "forged");
     assert!(matches!(
         pending.code_from(&wrong_state),
         Err(Error::StateMismatch)
     ));
 
-    let mut wrong_iss = redirect.clone();
-    let pairs: Vec<(String, String)> = redirect
-        .query_pairs()
-        .into_owned()
-        .map(|(k, v)| {
-            if k == "iss" {
-                (k, "https://mix-up.example".to_owned())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    wrong_iss.query_pairs_mut().clear().extend_pairs(&pairs);
+    let wrong_iss = with_query_param(&redirect, "iss", "https://mix-up.example");
     assert!(matches!(
         pending.code_from(&wrong_iss),
         Err(Error::IssuerMismatch)

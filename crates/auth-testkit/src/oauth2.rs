@@ -1222,6 +1222,39 @@ pub fn hs256_token(claims: &Value, key: &[u8], kid: &str) -> String {
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
+/// `redirect` with its query parameter `name` set to `value` (a tampered callback, for
+/// refusal tests).
+pub fn with_query_param(redirect: &Url, name: &str, value: &str) -> Url {
+    let pairs = replaced(redirect.query().unwrap_or_default(), name, value);
+    let mut out = redirect.clone();
+    out.set_query(Some(&pairs));
+    out
+}
+
+/// `redirect` with its fragment member `name` set to `value` (a tampered `id_token
+/// token` answer, for refusal tests).
+pub fn with_fragment_param(redirect: &Url, name: &str, value: &str) -> Url {
+    let pairs = replaced(redirect.fragment().unwrap_or_default(), name, value);
+    let mut out = redirect.clone();
+    out.set_fragment(Some(&pairs));
+    out
+}
+
+fn replaced(encoded: &str, name: &str, value: &str) -> String {
+    let pairs = url::form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .map(|(k, v)| {
+            if k == name {
+                (k, value.to_owned())
+            } else {
+                (k, v)
+            }
+        });
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
 /// The user's browser at the authorization endpoint: follows nothing, returns the
 /// `Location` the server redirects to.
 pub async fn consent(authorize_url: &str) -> Result<Url, String> {

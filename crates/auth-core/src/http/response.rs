@@ -61,6 +61,19 @@ impl HttpResponse {
         }
     }
 
+    /// What a vendor API says went wrong: the JSON body's `message` member (shortened,
+    /// control characters removed), else a secret-free [`body_excerpt`].
+    pub fn api_message(&self) -> String {
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(|m| printable(m, 200))
+            })
+            .unwrap_or_else(|| body_excerpt(&self.body))
+    }
+
     /// Parses a 2xx JSON body as `T`. An HTML page, malformed JSON or JSON of the wrong
     /// shape is [`Error::InvalidResponse`]; the message names where the JSON went wrong
     /// but never quotes it (it may hold a token).
@@ -152,6 +165,18 @@ mod tests {
             headers,
             body: Bytes::from(body.to_owned()),
         }
+    }
+
+    #[test]
+    fn api_messages_quote_the_message_member_only() {
+        let said = response(
+            400,
+            "application/json",
+            r#"{"message":"firstName\nis required","token":"eyJ"}"#,
+        );
+        assert_eq!(said.api_message(), "firstName is required");
+        let other = response(400, "application/json", r#"{"token":"eyJsecret"}"#);
+        assert_eq!(other.api_message(), "JSON object with keys [token]");
     }
 
     #[test]
