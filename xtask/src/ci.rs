@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::Outcome;
 
 /// Runs `cargo` with `args` in the workspace root; fails on a non-zero exit.
-pub(crate) fn cargo(args: &[&str]) -> Outcome {
+pub fn cargo(args: &[&str]) -> Outcome {
     exec(Command::new(env_cargo()).args(args))
 }
 
@@ -18,7 +18,7 @@ fn env_cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-pub(crate) fn exec(command: &mut Command) -> Outcome {
+pub fn exec(command: &mut Command) -> Outcome {
     command.current_dir(workspace_root());
     let shown = format!("{command:?}");
     eprintln!("==> {shown}");
@@ -32,14 +32,14 @@ pub(crate) fn exec(command: &mut Command) -> Outcome {
     }
 }
 
-pub(crate) fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-pub(crate) fn run(args: &[String]) -> Outcome {
+pub fn run(args: &[String]) -> Outcome {
     let fuzz_seconds = args
         .windows(2)
         .find(|w| w[0] == "--fuzz-seconds")
@@ -86,7 +86,7 @@ pub(crate) fn run(args: &[String]) -> Outcome {
     Ok(())
 }
 
-pub(crate) fn deny() -> Outcome {
+pub fn deny() -> Outcome {
     cargo(&["deny", "--locked", "check", "licenses", "bans", "sources"])?;
     let root = workspace_root();
     let offline = root.join("../shared/advisory-db");

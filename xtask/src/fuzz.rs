@@ -9,7 +9,7 @@ use crate::Outcome;
 use crate::ci::{exec, workspace_root};
 
 /// The targets, from the file names in `fuzz/fuzz_targets/`.
-pub(crate) fn targets() -> Result<Vec<String>, String> {
+pub fn targets() -> Result<Vec<String>, String> {
     let dir = workspace_root().join("fuzz/fuzz_targets");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
@@ -30,7 +30,7 @@ fn cargo_fuzz() -> Command {
 }
 
 /// Builds every target once, then runs each for `seconds`.
-pub(crate) fn smoke(seconds: u64) -> Outcome {
+pub fn smoke(seconds: u64) -> Outcome {
     let targets = targets()?;
     exec(cargo_fuzz().args(["build", "--release"]))?;
     for target in &targets {
@@ -64,7 +64,7 @@ fn run_target(target: &str, seconds: u64) -> Outcome {
 }
 
 /// `cargo xtask fuzz [--seconds N] [TARGET...]`.
-pub(crate) fn run(args: &[String]) -> Outcome {
+pub fn run(args: &[String]) -> Outcome {
     let mut seconds = 60;
     let mut chosen = Vec::new();
     let mut iter = args.iter();

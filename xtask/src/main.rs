@@ -1,19 +1,10 @@
-//! Project automation. `cargo xtask <command>`:
-//!
-//! - `demo`: starts the embedded servers and runs every flow through the public
-//!   crates, one row per flow; exits non-zero if any fails.
-//! - `ci`: everything CI checks (see [`ci`]).
-//! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
-//! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
-//! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
+//! `cargo xtask <command>`: see the library's documentation for the commands.
 
 #![forbid(unsafe_code)]
 
-mod ci;
-mod demo;
-mod fuzz;
-
 use std::process::ExitCode;
+
+use xtask::{ci, demo, fuzz};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +43,3 @@ fn main() -> ExitCode {
 fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
-
-/// An xtask failure, as text.
-pub(crate) type Outcome = Result<(), String>;

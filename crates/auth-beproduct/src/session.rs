@@ -223,6 +223,10 @@ impl SessionTokens {
 
 #[async_trait]
 impl TokenSource for SessionTokens {
+    fn grant(&self) -> &'static str {
+        "refresh_token"
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         match self {
             SessionTokens::Refreshing(source) => source.fetch(previous).await,

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_core::reqwest::HttpClient;
-use auth_core::{AuthRequest, Authorize, CachingProvider, Clock, CredentialProvider, SecretString};
+use auth_core::{
+    AuthRequest, Authorize, CachingProvider, Clock, CredentialProvider, SecretString, StoreKey,
+};
 use auth_oauth2::{ClientAuth, ClientCredentials, GrantParams, OAuth2Client, RefreshToken};
 use url::Url;
 
@@ -134,6 +136,11 @@ impl Bindeo {
             self.client.clone(),
             GrantParams::default(),
         ))
+        .key(StoreKey::new([
+            "bindeo",
+            self.client.client_id(),
+            "machine",
+        ]))
         .shared_clock(Arc::clone(self.client.clock()))
         .build()
     }
@@ -156,6 +163,12 @@ impl Bindeo {
                 .map_err(Error::from_grant)?;
         Ok(UserSession {
             inner: CachingProvider::builder(source)
+                .key(StoreKey::new([
+                    "bindeo",
+                    self.client.client_id(),
+                    "user",
+                    username,
+                ]))
                 .shared_clock(Arc::clone(self.client.clock()))
                 .build(),
         })

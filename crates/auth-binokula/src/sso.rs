@@ -140,6 +140,10 @@ struct UserSource {
 
 #[async_trait]
 impl TokenSource for UserSource {
+    fn grant(&self) -> &'static str {
+        "sso_token"
+    }
+
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, auth_core::Error> {
         let issued_at = self.client.clock().now();
         let sso = self

@@ -82,6 +82,13 @@ pub(crate) fn refresh_token_of(
 
 #[async_trait]
 impl TokenSource for RefreshTokens {
+    fn grant(&self) -> &'static str {
+        match &self.origin {
+            Origin::App => "client_credentials",
+            Origin::User(_) => "authorization_code",
+        }
+    }
+
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, CoreError> {
         match &self.origin {
             Origin::App => {
@@ -178,6 +185,10 @@ impl OrganizationTokens {
 
 #[async_trait]
 impl TokenSource for OrganizationTokens {
+    fn grant(&self) -> &'static str {
+        "refresh_token"
+    }
+
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, CoreError> {
         match self.exchange_once().await {
             Ok(token) => Ok(token),

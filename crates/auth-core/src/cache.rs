@@ -28,6 +28,7 @@ use futures_util::future::{BoxFuture, Shared};
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
+use tracing::Instrument as _;
 
 use crate::Renewal;
 
@@ -383,18 +384,30 @@ impl<S: TokenSource> Inner<S> {
     }
 
     async fn fetch_from_source(&self, previous: Option<&CachedToken>, started: Instant) -> Outcome {
-        let span =
-            tracing::debug_span!("token_fetch", key = %self.key, renewal = previous.is_some());
-        let _entered = span.enter();
-        let result = self.source.fetch(previous.map(|c| &c.token)).await;
+        let span = tracing::debug_span!(
+            "token_fetch",
+            vendor = self.key.vendor(),
+            grant = self.source.grant(),
+            renewal = previous.is_some(),
+            outcome = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let result = self
+            .source
+            .fetch(previous.map(|c| &c.token))
+            .instrument(span.clone())
+            .await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("latency_ms", latency_ms);
         match result {
             Ok(token) => {
-                tracing::debug!(key = %self.key, latency_ms, outcome = "ok", "token fetched");
+                span.record("outcome", "ok");
+                tracing::debug!(parent: &span, key = %self.key, "token fetched");
                 Ok(Arc::new(CachedToken::new(token, &self.policy)?))
             }
             Err(error) => {
-                tracing::debug!(key = %self.key, latency_ms, outcome = "error", %error, "token fetch failed");
+                span.record("outcome", "error");
+                tracing::debug!(parent: &span, key = %self.key, %error, "token fetch failed");
                 Err(error)
             }
         }

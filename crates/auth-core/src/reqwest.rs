@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http::StatusCode;
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::http::{HttpPolicy, HttpResponse, RetryPolicy, ensure_secure_url, parse_retry_after};
@@ -75,8 +76,7 @@ impl HttpClient {
             let method = pending.method().clone();
             let span =
                 tracing::debug_span!("http", %method, target = %target, attempt = retries + 1);
-            let _entered = span.enter();
-            let outcome = self.client.execute(pending).await;
+            let outcome = self.client.execute(pending).instrument(span.clone()).await;
             let delay = match &outcome {
                 Err(e) if e.is_connect() => Some(retry.backoff(retries, rand::random())),
                 Ok(response) if RetryPolicy::is_retryable_status(response.status()) => {
@@ -92,7 +92,7 @@ impl HttpClient {
             };
             match (delay, spare) {
                 (Some(delay), Some(next)) => {
-                    tracing::debug!(?delay, "retrying");
+                    tracing::debug!(parent: &span, ?delay, "retrying");
                     if let Ok(response) = outcome {
                         drop(response);
                     }
@@ -102,7 +102,7 @@ impl HttpClient {
                 }
                 _ => {
                     let response = outcome.map_err(|e| self.map_error(e, &target))?;
-                    return self.read(response).await;
+                    return self.read(response).instrument(span).await;
                 }
             }
         }

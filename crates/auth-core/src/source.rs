@@ -16,4 +16,10 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
     /// Fetches a token. `previous` is the token being replaced, if any, so that a
     /// refresh grant can use (and rotate) its refresh token.
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, Error>;
+
+    /// The grant or call this source makes (`client_credentials`, `refresh_token`, a
+    /// vendor's own), for the `token_fetch` tracing span. Never a secret.
+    fn grant(&self) -> &'static str {
+        "custom"
+    }
 }

@@ -40,6 +40,11 @@ impl StoreKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The first part: by convention the vendor (`bindeo`, `bookingtime`).
+    pub fn vendor(&self) -> &str {
+        self.0.split(':').next().unwrap_or_default()
+    }
 }
 
 impl fmt::Display for StoreKey {

@@ -6,6 +6,7 @@ use std::fmt;
 use auth_core::reqwest::HttpClient;
 use auth_core::{AuthRequest, Clock};
 use bytes::Bytes;
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::answer::{CredentialsAnswer, parse_credentials_answer};
@@ -168,7 +169,40 @@ impl Flow {
         builder.build()
     }
 
+    /// One credentials request, traced as an `oauth1_credentials` span (the step, the
+    /// consumer key, the outcome and the latency).
     async fn post(
+        &self,
+        signer: &Signer,
+        url: &Url,
+        options: &SignOptions<'_>,
+    ) -> Result<CredentialsAnswer, Error> {
+        let step = if options.verifier.is_some() || signer.has_token() {
+            "token_credentials"
+        } else {
+            "temporary_credentials"
+        };
+        let span = tracing::debug_span!(
+            "oauth1_credentials",
+            step,
+            consumer_key = %self.consumer.key(),
+            outcome = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = self
+            .post_signed(signer, url, options)
+            .instrument(span.clone())
+            .await;
+        span.record(
+            "latency_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+        result
+    }
+
+    async fn post_signed(
         &self,
         signer: &Signer,
         url: &Url,

@@ -233,6 +233,11 @@ impl Signer {
         self.key.method()
     }
 
+    /// Whether requests are signed with token credentials too.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// Signs `request` in place: adds the `Authorization` header.
     pub fn sign(&self, request: &mut AuthRequest) -> Result<(), Error> {
         self.sign_with(request, &SignOptions::default())
@@ -292,6 +297,14 @@ impl Signer {
         body: &[u8],
         options: &SignOptions<'_>,
     ) -> Result<(Vec<u8>, SignatureValue, Vec<u8>), Error> {
+        // One span per signed request: what was signed and how, never the signature.
+        let _span = tracing::trace_span!(
+            "oauth1_sign",
+            signature_method = self.key.method().as_str(),
+            consumer_key = %self.consumer_key,
+            http_method = method,
+        )
+        .entered();
         let is_form = is_form_urlencoded(content_type);
 
         let mut nonce_buf = [0u8; 24];
@@ -358,7 +371,6 @@ impl Signer {
         let base = base_string_bytes(method, uri, is_form.then_some(body), protocol)?;
         let signature = self.key.sign(&base)?;
         let header = header::build(self.realm.as_deref(), protocol, signature.as_str());
-        tracing::trace!(method = %self.key.method(), "request signed");
         Ok((base, signature, header))
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use auth_core::reqwest::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::client_auth::endpoint_request;
@@ -176,13 +177,38 @@ impl OAuth2Client {
 
     /// Sends any grant to the token endpoint: `params` must include `grant_type`; the
     /// client's credentials are added as configured.
+    ///
+    /// Traced as a `token_request` span: the grant type, the client ID, the outcome and
+    /// the latency; never a parameter's value.
     pub async fn token_request(&self, params: &[(&str, &str)]) -> Result<TokenResponse, Error> {
-        let response = self.post(&self.inner.token_url, params).await?;
-        Ok(parse_token_response(
-            response.status,
-            &response.headers,
-            &response.body,
-        )?)
+        let grant = params
+            .iter()
+            .find(|(name, _)| *name == "grant_type")
+            .map_or("", |(_, value)| known_grant(value));
+        let span = tracing::debug_span!(
+            "token_request",
+            grant,
+            client_id = %self.inner.client_id,
+            outcome = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = async {
+            let response = self.post(&self.inner.token_url, params).await?;
+            Ok(parse_token_response(
+                response.status,
+                &response.headers,
+                &response.body,
+            )?)
+        }
+        .instrument(span.clone())
+        .await;
+        span.record(
+            "latency_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+        result
     }
 
     /// `client_credentials` (§4.4).
@@ -290,5 +316,20 @@ impl OAuth2Client {
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         Ok(inner.http.send(request).await?)
+    }
+}
+
+/// A grant type as it may appear in a trace: the registered names, else `extension`
+/// (an extension grant's URI is the caller's own text).
+fn known_grant(grant: &str) -> &'static str {
+    match grant {
+        "authorization_code" => "authorization_code",
+        "client_credentials" => "client_credentials",
+        "password" => "password",
+        "refresh_token" => "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code" => "device_code",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => "jwt-bearer",
+        "urn:ietf:params:oauth:grant-type:token-exchange" => "token-exchange",
+        _ => "extension",
     }
 }

@@ -133,6 +133,10 @@ impl ClientCredentials {
 
 #[async_trait]
 impl TokenSource for ClientCredentials {
+    fn grant(&self) -> &'static str {
+        "client_credentials"
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         if let Some(token) = try_refresh(&self.client, &self.params, previous).await? {
             return Ok(token);
@@ -187,6 +191,10 @@ impl Password {
 
 #[async_trait]
 impl TokenSource for Password {
+    fn grant(&self) -> &'static str {
+        "password"
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         if let Some(token) = try_refresh(&self.client, &self.params, previous).await? {
             return Ok(token);
@@ -284,6 +292,10 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[async_trait]
 impl TokenSource for RefreshToken {
+    fn grant(&self) -> &'static str {
+        "refresh_token"
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         if let Some(first) = locked(&self.first).take() {
             return Ok(first);
@@ -349,6 +361,10 @@ impl AuthorizationCode {
 
 #[async_trait]
 impl TokenSource for AuthorizationCode {
+    fn grant(&self) -> &'static str {
+        "authorization_code"
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         let pending = locked(&self.pending).take();
         if let Some(pending) = pending {

@@ -217,6 +217,10 @@ struct Wire {
 
 #[async_trait]
 impl TokenSource for GenericTokenSource {
+    fn grant(&self) -> &'static str {
+        "client_credentials"
+    }
+
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, Error> {
         let request = self
             .http

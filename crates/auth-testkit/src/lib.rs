@@ -35,6 +35,7 @@ pub mod oauth1;
 pub mod oauth2;
 mod request;
 mod server;
+pub mod wire;
 
 pub use auth_core::{Clock, ManualClock};
 pub use fault::Fault;

@@ -357,6 +357,12 @@ fn take_fault(queue: &Mutex<VecDeque<Injected>>, path: &str) -> Option<Fault> {
 }
 
 fn route(shared: &Shared, request: &TestRequest) -> TestResponse {
+    let response = dispatch(shared, request);
+    crate::wire::observe(request, &response);
+    response
+}
+
+fn dispatch(shared: &Shared, request: &TestRequest) -> TestResponse {
     let mut path_known = false;
     for (method, pattern, handler) in &shared.routes {
         let Some(params) = match_path(pattern, &request.path) else {

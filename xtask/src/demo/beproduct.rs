@@ -14,6 +14,9 @@ const ID: &str = "demo-beproduct-client";
 const SECRET: &str = "demo-beproduct-secret-Lw3";
 const REDIRECT: &str = "https://myapp.example/callback";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[SECRET];
+
 async fn set_up(clock: Arc<dyn Clock>) -> Result<(BeProductServer, BeProduct), String> {
     let account = Account {
         client_id: ID.into(),

@@ -16,6 +16,9 @@ const SECRET: &str = "demo-bindeo-secret-R2d";
 const USER: &str = "grace";
 const PASSWORD: &str = "demo-password-Zx8";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[SECRET, PASSWORD];
+
 async fn call(
     bindeo: &Bindeo,
     server: &BindeoServer,

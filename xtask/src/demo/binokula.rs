@@ -13,6 +13,9 @@ const TENANT: &str = "demo-tenant";
 const SECRET: &str = "demo-client-secret-4Kx9";
 const CODE: &str = "demo-function-key==";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[SECRET, CODE];
+
 fn setup() -> Result<(BinokulaServer, BinokulaClient), String> {
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BinokulaServer::start(

@@ -14,6 +14,9 @@ const SECRET: &str = "demo-bookingtime-secret-4Kp";
 const MODULE: &str = "demo-bookingtime-module";
 const ORG: &str = "f6-demo-organization";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[SECRET];
+
 fn client(
     server: &BookingtimeServer,
     config: BookingtimeConfig,

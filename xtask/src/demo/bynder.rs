@@ -16,6 +16,9 @@ const SECRET: &str = "demo-consumer-secret-7Qz";
 const PERMANENT: &str = "DEMO0000-PERM-ANEN-TTOK-000000000001";
 const PERMANENT_SECRET: &str = "demo-permanent-secret-Lw3";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[SECRET, PERMANENT, PERMANENT_SECRET];
+
 fn setup() -> Result<(ManualClock, BynderServer, Bynder), String> {
     let clock = ManualClock::new();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());

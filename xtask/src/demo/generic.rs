@@ -14,6 +14,9 @@ use super::{Row, timed};
 const CLIENT_ID: &str = "demo-app";
 const CLIENT_SECRET: &str = "demo-app-secret-7Hq2";
 
+/// What this module configures that must stay secret.
+pub(super) const SECRETS: &[&str] = &[CLIENT_SECRET];
+
 struct Setup {
     server: GenericTokenServer,
     http: HttpClient,

@@ -13,17 +13,18 @@ use std::time::{Duration, Instant};
 use crate::Outcome;
 
 /// One flow's outcome.
-pub(crate) struct Row {
-    pub(crate) vendor: &'static str,
-    pub(crate) flow: &'static str,
-    pub(crate) result: Result<String, String>,
+#[derive(Debug)]
+pub struct Row {
+    pub vendor: &'static str,
+    pub flow: &'static str,
+    pub result: Result<String, String>,
     /// Requests the embedded server(s) saw during the flow.
-    pub(crate) requests: u64,
-    pub(crate) elapsed: Duration,
+    pub requests: u64,
+    pub elapsed: Duration,
 }
 
 /// Times `flow`, which returns its summary and the requests the server saw.
-pub(crate) async fn timed<F>(vendor: &'static str, name: &'static str, flow: F) -> Row
+pub async fn timed<F>(vendor: &'static str, name: &'static str, flow: F) -> Row
 where
     F: std::future::Future<Output = Result<(String, u64), String>>,
 {
@@ -41,13 +42,14 @@ where
     }
 }
 
-pub(crate) fn run() -> Outcome {
+/// Runs every flow on a fresh runtime and returns its rows.
+pub fn rows() -> Result<Vec<Row>, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let rows = runtime.block_on(async {
+    Ok(runtime.block_on(async {
         let mut rows = Vec::new();
         rows.extend(generic::rows().await);
         rows.extend(binokula::rows().await);
@@ -56,7 +58,26 @@ pub(crate) fn run() -> Outcome {
         rows.extend(bookingtime::rows().await);
         rows.extend(beproduct::rows().await);
         rows
-    });
+    }))
+}
+
+/// The secrets the demo configures (client secrets, passwords, token secrets): with
+/// what crosses the wire, what must never appear in its logs.
+pub fn configured_secrets() -> Vec<&'static str> {
+    [
+        generic::SECRETS,
+        binokula::SECRETS,
+        bindeo::SECRETS,
+        bynder::SECRETS,
+        bookingtime::SECRETS,
+        beproduct::SECRETS,
+    ]
+    .concat()
+}
+
+/// `cargo xtask demo`: the rows as a table; fails if any flow failed.
+pub fn run() -> Outcome {
+    let rows = rows()?;
     print_table(&rows);
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
     if failed == 0 {

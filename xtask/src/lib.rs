@@ -1,0 +1,17 @@
+//! Project automation. `cargo xtask <command>`:
+//!
+//! - `demo`: starts the embedded servers and runs every flow through the public
+//!   crates, one row per flow; exits non-zero if any fails.
+//! - `ci`: everything CI checks (see [`ci`]).
+//! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
+//! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
+//! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
+
+#![forbid(unsafe_code)]
+
+pub mod ci;
+pub mod demo;
+pub mod fuzz;
+
+/// An xtask failure, as text.
+pub type Outcome = Result<(), String>;
