@@ -3,6 +3,8 @@
 //! - `demo`: starts the embedded servers and runs every flow through the public
 //!   crates, one row per flow; exits non-zero if any fails.
 //! - `ci`: everything CI checks (see [`ci`]).
+//! - `faults`: every vendor's token and API flow against each test-kit fault; the
+//!   outcome and request count per case, checked against what the fault calls for.
 //! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
@@ -11,6 +13,7 @@
 
 pub mod ci;
 pub mod demo;
+pub mod faults;
 pub mod fuzz;
 
 /// An xtask failure, as text.

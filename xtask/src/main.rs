@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{ci, demo, fuzz};
+use xtask::{ci, demo, faults, fuzz};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     };
     let outcome = match command {
         "demo" => demo::run(),
+        "faults" => faults::run(),
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
         "deny" => ci::deny(),
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
+                "usage: cargo xtask <demo|faults|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
             );
             Err("unknown command".into())
         }

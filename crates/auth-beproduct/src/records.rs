@@ -162,6 +162,9 @@ impl Records<'_> {
             // Other clients of the organization count too: no more requests today.
             self.session.shared.quota.exhaust();
         }
+        if let Some(foreign) = response.foreign_answer() {
+            return Err(foreign.into());
+        }
         if !response.is_success() {
             return Err(Error::Api {
                 status: response.status.as_u16(),

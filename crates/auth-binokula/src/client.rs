@@ -224,6 +224,11 @@ impl BinokulaClient {
 /// Maps the statuses the crate documents to typed errors.
 fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
     let message = || parse_message(&response).unwrap_or_default();
+    if !response.is_success()
+        && let Some(foreign) = response.foreign_answer()
+    {
+        return Err(foreign.into());
+    }
     match response.status {
         s if s.is_success() => Ok(response),
         StatusCode::UNAUTHORIZED => Err(Error::InvalidCode),

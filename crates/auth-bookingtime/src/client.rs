@@ -324,6 +324,9 @@ impl Organization {
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         let response = self.client.send(request).await?;
+        if let Some(foreign) = response.foreign_answer() {
+            return Err(foreign.into());
+        }
         if !response.is_success() {
             return Err(Error::Api {
                 status: response.status.as_u16(),

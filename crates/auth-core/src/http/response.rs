@@ -49,16 +49,29 @@ impl HttpResponse {
         if let Some(oauth) = OAuthError::from_json(Some(self.status), &self.body) {
             return Error::OAuth(oauth);
         }
-        if looks_like_html(&self.headers, &self.body) {
-            return Error::InvalidResponse {
-                status: Some(self.status),
-                reason: "the server answered with an HTML page".into(),
-            };
+        if let Some(foreign) = self.foreign_answer() {
+            return foreign;
         }
         Error::Status {
             status: self.status,
             excerpt: body_excerpt(&self.body),
         }
+    }
+
+    /// The error for an answer that did not come from the API at all: a redirect
+    /// ([`Error::Redirect`]: credentials are never sent on) or an HTML page, a proxy's
+    /// or a login page's ([`Error::InvalidResponse`]). Vendor crates check this before
+    /// reading an error status as the vendor's own.
+    pub fn foreign_answer(&self) -> Option<Error> {
+        if self.status.is_redirection() {
+            return Some(Error::Redirect {
+                status: self.status,
+            });
+        }
+        looks_like_html(&self.headers, &self.body).then(|| Error::InvalidResponse {
+            status: Some(self.status),
+            reason: "the server answered with an HTML page".into(),
+        })
     }
 
     /// What a vendor API says went wrong: the JSON body's `message` member (shortened,

@@ -1,0 +1,74 @@
+//! BeProduct: the sign-in's code exchange on the IdentityServer (`POST
+//! /ids/connect/token`, after the user's consent) and a page of records from the REST
+//! API.
+
+use std::sync::Arc;
+
+use auth_beproduct::{BeProduct, BeProductConfig, Plan};
+use auth_core::reqwest::HttpClient;
+use auth_core::{Clock, ManualClock, SecretString};
+use auth_testkit::Fault;
+use auth_testkit::beproduct::{Account, BeProductServer, Edition};
+use auth_testkit::oauth2::consent;
+
+use super::{Flow, Observed, policy};
+
+const ID: &str = "fault-beproduct-client";
+const SECRET: &str = "fault-beproduct-secret";
+const TOKEN_PATH: &str = "/ids/connect/token";
+const RECORDS_PATH: &str = "/api/v1/colors";
+
+pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+    let server = BeProductServer::start(
+        Arc::clone(&clock),
+        Account {
+            client_id: ID.into(),
+            client_secret: SECRET.into(),
+            edition: Edition::Business,
+            licenses: 4,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    server.seed("colors", 5);
+    let config = BeProductConfig::new(
+        ID,
+        SecretString::from(SECRET),
+        "https://myapp.example/callback",
+        Plan::business(4),
+    )
+    .and_then(|c| c.with_identity_base(server.identity_url()))
+    .and_then(|c| c.with_api_base(server.api_url().as_str()))
+    .map_err(|e| e.to_string())?;
+    let http = HttpClient::new(policy()).map_err(|e| e.to_string())?;
+    let beproduct = BeProduct::discover_with(config, http, clock)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pending = beproduct.authorization_request();
+    let redirect = consent(pending.url.as_str()).await?;
+    let (target, path) = match flow {
+        Flow::Token => (server.identity(), TOKEN_PATH),
+        Flow::Api => (server.api(), RECORDS_PATH),
+    };
+    let session = match flow {
+        Flow::Token => None,
+        Flow::Api => Some(
+            beproduct
+                .sign_in(&pending, &redirect)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    if let Some(fault) = fault {
+        target.inject_on(path, fault, 1);
+    }
+    let result = match &session {
+        None => beproduct.sign_in(&pending, &redirect).await.map(drop),
+        Some(session) => session.records("colors").page(1, 5).await.map(drop),
+    };
+    Ok(Observed {
+        result: result.map_err(Into::into),
+        requests: target.requests(path),
+        path: path.to_owned(),
+    })
+}

@@ -1,0 +1,51 @@
+//! Binokula: issuing an SSO token (`GET /api/Token`) and registering a user
+//! (`POST /api/User`), both keyed by the client secret and function key.
+
+use std::sync::Arc;
+
+use auth_binokula::{BinokulaClient, BinokulaConfig, Email};
+use auth_core::{Clock, ManualClock, SecretString};
+use auth_testkit::Fault;
+use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, TOKEN_PATH, USER_PATH};
+
+use super::{Flow, Observed, policy};
+
+pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+    let server = BinokulaServer::start(
+        Arc::clone(&clock),
+        BinokulaTenant {
+            tenant: "fault-tenant".into(),
+            client_secret: "fault-client-secret".into(),
+            code: "fault-function-key".into(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let base = server.server().base_url().as_str().to_owned();
+    let config = BinokulaConfig::new(
+        "fault-tenant",
+        SecretString::from("fault-client-secret"),
+        SecretString::from("fault-function-key"),
+    )
+    .and_then(|c| c.with_api_base(&base))
+    .and_then(|c| c.with_app_base(&base))
+    .map_err(|e| e.to_string())?;
+    let client = BinokulaClient::with(config, policy(), clock).map_err(|e| e.to_string())?;
+    let user = Email::parse("ada@example.com").map_err(|e| e.to_string())?;
+    let path = match flow {
+        Flow::Token => TOKEN_PATH,
+        Flow::Api => USER_PATH,
+    };
+    if let Some(fault) = fault {
+        server.server().inject_on(path, fault, 1);
+    }
+    let result = match flow {
+        Flow::Token => client.issue_token(&user, false).await.map(drop),
+        Flow::Api => client.register_user(&user).await.map(drop),
+    };
+    Ok(Observed {
+        result: result.map_err(Into::into),
+        requests: server.server().requests(path),
+        path: path.to_owned(),
+    })
+}

@@ -1,0 +1,57 @@
+//! Bynder: the first leg of the temporary-token handshake (`POST
+//! /api/v4/oauth/request_token/`, signed with the consumer) and a call signed with a
+//! permanent token (`GET /api/v4/media/`).
+
+use std::sync::Arc;
+
+use auth_bynder::{AccessToken, Bynder, BynderConfig};
+use auth_core::{Clock, ManualClock, SecretString};
+use auth_testkit::Fault;
+use auth_testkit::bynder::{BynderServer, MEDIA_PATH, REQUEST_TOKEN_PATH};
+
+use super::{Flow, Observed, policy};
+
+const KEY: &str = "FAULT000-C0NS-UMER-KEY0-000000000001";
+const SECRET: &str = "fault-consumer-secret";
+const PERMANENT: &str = "FAULT000-PERM-ANEN-TTOK-000000000001";
+const PERMANENT_SECRET: &str = "fault-permanent-secret";
+
+pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+    let server = BynderServer::start(Arc::clone(&clock), KEY, SECRET).map_err(|e| e.to_string())?;
+    server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
+    let config = BynderConfig::new(server.portal().as_str(), KEY, SecretString::from(SECRET))
+        .map_err(|e| e.to_string())?;
+    let bynder = Bynder::new(config, policy(), clock).map_err(|e| e.to_string())?;
+    let path = match flow {
+        Flow::Token => REQUEST_TOKEN_PATH,
+        Flow::Api => MEDIA_PATH,
+    };
+    if let Some(fault) = fault {
+        server.server().inject_on(path, fault, 1);
+    }
+    let result = match flow {
+        Flow::Token => bynder.request_token().await.map(drop),
+        Flow::Api => media(&bynder).await,
+    };
+    Ok(Observed {
+        result: result.map_err(Into::into),
+        requests: server.server().requests(path),
+        path: path.to_owned(),
+    })
+}
+
+async fn media(bynder: &Bynder) -> Result<(), auth_bynder::Error> {
+    let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
+    let client = bynder.authorized_client(token)?;
+    let url = bynder.config().api_url("api/v4/media/")?;
+    let request = client
+        .http()
+        .reqwest()
+        .get(url)
+        .build()
+        .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+    let answer = client.send(request).await?.error_for_status()?;
+    answer.json::<Vec<serde_json::Value>>()?;
+    Ok(())
+}
