@@ -7,7 +7,9 @@ use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let status = [200u16, 201, 400, 401, 403, 500][usize::from(selector) % 6];
     match parse_credentials_answer(status, &HeaderMap::new(), body) {
         Ok(answer) => assert!(!answer.credentials.token().is_empty()),

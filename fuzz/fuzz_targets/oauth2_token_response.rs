@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(status.is_success());
         assert!(response.access_token.is_some() || response.refresh_token.is_some());
         let shown = format!("{response:?}");
-        if let Some(t) = response.access_token.as_ref().filter(|t| t.expose_secret().len() > 8) {
+        if let Some(t) = response
+            .access_token
+            .as_ref()
+            .filter(|t| t.expose_secret().len() > 8)
+        {
             assert!(!shown.contains(t.expose_secret()));
         }
         let _ = response.to_token(SystemTime::UNIX_EPOCH, None);

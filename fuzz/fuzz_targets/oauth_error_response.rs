@@ -9,7 +9,15 @@ fuzz_target!(|data: &[u8]| {
     if let Some(error) = OAuthError::from_json(None, data) {
         let shown = error.to_string();
         assert!(shown.chars().all(|c| !c.is_control()));
-        assert!(error.description.as_ref().is_none_or(|d| d.chars().count() <= 201));
-        assert_eq!(error.code.as_str().is_empty(), error.code.to_string().is_empty());
+        assert!(
+            error
+                .description
+                .as_ref()
+                .is_none_or(|d| d.chars().count() <= 201)
+        );
+        assert_eq!(
+            error.code.as_str().is_empty(),
+            error.code.to_string().is_empty()
+        );
     }
 });

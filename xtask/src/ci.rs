@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: formatting, clippy with warnings denied, the README's test
 //! command, docs with warnings denied, benches built, cargo-deny (licences, bans,
 //! sources, and advisories from the offline copy when `../shared/advisory-db` is
-//! there), and a fuzz smoke run of every target.
+//! there), a fuzz smoke run of every target and a short dudect run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,6 +79,8 @@ pub fn run(args: &[String]) -> Outcome {
     })?;
     step("cargo-deny", &deny)?;
     step("fuzz smoke", &|| crate::fuzz::smoke(fuzz_seconds))?;
+    // A short constant-time run (the full one: `cargo xtask dudect`).
+    step("dudect smoke", &|| crate::dudect::check(200_000))?;
     eprintln!("\n=== ci: all steps passed");
     for (name, secs) in timings {
         eprintln!("    {name:<14} {secs:>5} s");

@@ -5,6 +5,8 @@
 //! - `ci`: everything CI checks (see [`ci`]).
 //! - `faults`: every vendor's token and API flow against each test-kit fault; the
 //!   outcome and request count per case, checked against what the fault calls for.
+//! - `dudect [--samples N]`: the constant-time checks in `ct/` (OAuth 1.0a
+//!   verification, state comparison), `|t|` below 5 with N samples per class.
 //! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
@@ -13,6 +15,7 @@
 
 pub mod ci;
 pub mod demo;
+pub mod dudect;
 pub mod faults;
 pub mod fuzz;
 

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{ci, demo, faults, fuzz};
+use xtask::{ci, demo, dudect, faults, fuzz};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let outcome = match command {
         "demo" => demo::run(),
         "faults" => faults::run(),
+        "dudect" => dudect::run(rest),
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
         "deny" => ci::deny(),
@@ -27,7 +28,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|faults|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
+                "usage: cargo xtask <demo|faults|dudect [--samples N]|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
             );
             Err("unknown command".into())
         }

@@ -374,3 +374,36 @@ async fn a_discovery_document_for_another_issuer_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::Discovery(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_jwks_document_in_hand_verifies_without_a_fetch() {
+    let f = fixture().await;
+    let document = reqwest::get(f.server.server().url(JWKS_PATH))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    f.server.server().reset_counters();
+    let jwks = f.provider.jwks();
+    assert_eq!(jwks.load_document(&document).unwrap(), 1);
+    f.verify(&f.server.sign_id_token(&f.claims()))
+        .await
+        .unwrap();
+    assert_eq!(f.jwks_fetches(), 0, "the loaded keys were used");
+
+    // Not a JWKS: a typed error, and the loaded keys stay.
+    for bad in [&b"<html>"[..], b"{}", b"{\"keys\": 3}"] {
+        assert!(matches!(
+            jwks.load_document(bad),
+            Err(Error::Core(auth_core::Error::InvalidResponse { .. }))
+        ));
+    }
+    // Keys it cannot use are skipped.
+    let mixed = json!({"keys": [
+        {"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"},
+        {"kty": "unknown"},
+        {"kty": "RSA", "kid": "broken", "n": "%%", "e": "AQAB"},
+    ]});
+    assert_eq!(jwks.load_document(mixed.to_string().as_bytes()).unwrap(), 0);
+}

@@ -122,46 +122,69 @@ impl JwksCache {
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         let response = self.http.send(request).await?.error_for_status()?;
-        let document: Value = response.json()?;
-        let mut set = KeySet {
-            fetched: Some(self.clock.now()),
-            ..KeySet::default()
-        };
-        let keys = document
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or_else(|| auth_core::Error::InvalidResponse {
-                status: Some(response.status),
-                reason: "the JWKS has no keys array".into(),
-            })?;
-        for value in keys {
-            // Keys this client cannot use (encryption keys, unknown types) are skipped,
-            // not fatal: providers publish them alongside signing keys.
-            if value
-                .get("use")
-                .and_then(Value::as_str)
-                .is_some_and(|u| u != "sig")
-            {
-                continue;
-            }
-            let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
-                continue;
-            };
-            let Ok(key) = DecodingKey::from_jwk(&jwk) else {
-                continue;
-            };
-            let kid = value.get("kid").and_then(Value::as_str).map(str::to_owned);
-            if let Some(kid) = &kid {
-                set.by_kid.insert(kid.clone(), set.keys.len());
-            }
-            set.keys.push(Arc::new(CachedKey {
-                alg: value.get("alg").and_then(Value::as_str).map(str::to_owned),
-                key,
-            }));
-        }
+        let mut set = parse_key_set(Some(response.status), &response.body)?;
+        set.fetched = Some(self.clock.now());
         tracing::debug!(keys = set.keys.len(), "JWKS fetched");
         Ok(set)
     }
+
+    /// Fills the cache from a JWKS document in hand (keys pinned in configuration or
+    /// read from a file) and returns how many usable signing keys it holds. The
+    /// document counts as a fetch: a later unknown `kid` re-fetches from the URL no
+    /// sooner than the [re-fetch interval](Self::with_min_refetch_interval).
+    ///
+    /// Keys this client cannot use (encryption keys, unknown key types, malformed
+    /// members) are skipped; a document that is not a JWKS is an error.
+    pub fn load_document(&self, document: &[u8]) -> Result<usize, Error> {
+        let mut set = parse_key_set(None, document)?;
+        let now = self.clock.now();
+        set.fetched = Some(now);
+        set.refetched = Some(now);
+        let count = set.keys.len();
+        self.set.store(Arc::new(set));
+        Ok(count)
+    }
+}
+
+/// The usable signing keys of a JWKS document.
+fn parse_key_set(status: Option<http::StatusCode>, body: &[u8]) -> Result<KeySet, Error> {
+    let invalid = |reason: &str| auth_core::Error::InvalidResponse {
+        status,
+        reason: reason.into(),
+    };
+    let document: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("the JWKS is not JSON"))?;
+    let keys = document
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("the JWKS has no keys array"))?;
+    let mut set = KeySet::default();
+    for value in keys {
+        // Keys this client cannot use (encryption keys, unknown types) are skipped,
+        // not fatal: providers publish them alongside signing keys.
+        if value
+            .get("use")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u != "sig")
+        {
+            continue;
+        }
+        let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
+            continue;
+        };
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        let kid = value.get("kid").and_then(Value::as_str).map(str::to_owned);
+        if let Some(kid) = &kid {
+            set.by_kid.insert(kid.clone(), set.keys.len());
+        }
+        set.keys.push(Arc::new(CachedKey {
+            alg: value.get("alg").and_then(Value::as_str).map(str::to_owned),
+            key,
+        }));
+    }
+    Ok(set)
 }
 
 /// The key named `kid`; without a `kid`, the only key that suits `alg`.
