@@ -33,6 +33,7 @@ mod fault;
 pub mod generic;
 pub mod oauth1;
 pub mod oauth2;
+pub mod redis;
 mod request;
 mod server;
 pub mod wire;
