@@ -4,7 +4,6 @@
 
 use std::time::SystemTime;
 
-use auth_core::ExposeSecret;
 use auth_oauth2::parse_token_response;
 use http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use libfuzzer_sys::fuzz_target;
@@ -22,13 +21,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(response) = parse_token_response(status, &headers, body) {
         assert!(status.is_success());
         assert!(response.access_token.is_some() || response.refresh_token.is_some());
-        let shown = format!("{response:?}");
-        if let Some(t) = response
-            .access_token
-            .as_ref()
-            .filter(|t| t.expose_secret().len() > 8)
-        {
-            assert!(!shown.contains(t.expose_secret()));
+        // Debug does not depend on the tokens at all: the same answer with other
+        // tokens prints the same. (Searching Debug for the token itself gave false
+        // alarms: a token such as `ess_token` is part of a field name.)
+        if let Ok(mut other) = parse_token_response(status, &headers, body) {
+            other.access_token = other.access_token.map(|_| "another-token".into());
+            other.refresh_token = other.refresh_token.map(|_| "another-refresh".into());
+            other.id_token = other.id_token.map(|_| "another-id-token".into());
+            assert_eq!(format!("{response:?}"), format!("{other:?}"));
         }
         let _ = response.to_token(SystemTime::UNIX_EPOCH, None);
         let _ = response.scheme();
