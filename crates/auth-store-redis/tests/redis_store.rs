@@ -33,6 +33,15 @@ impl TokenSource for Counting {
     }
 }
 
+/// Whether someone holds the lease on `key` (trying to take it says so).
+async fn leased(store: &RedisStore, key: &StoreKey) -> bool {
+    store
+        .try_lease(key, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .is_none()
+}
+
 #[tokio::test]
 async fn tokens_expire_with_their_token_and_leases_are_fenced() {
     let Some(server) = RedisServer::start() else {
@@ -59,13 +68,7 @@ async fn tokens_expire_with_their_token_and_leases_are_fenced() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        store
-            .try_lease(&lease_key, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(leased(&store, &lease_key).await);
     // Someone else's (stale) fence releases nothing.
     store
         .release(
@@ -76,13 +79,7 @@ async fn tokens_expire_with_their_token_and_leases_are_fenced() {
         )
         .await
         .unwrap();
-    assert!(
-        store
-            .try_lease(&lease_key, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(leased(&store, &lease_key).await);
     store.release(&lease_key, first).await.unwrap();
     let second = store
         .try_lease(&lease_key, Duration::from_millis(300))
@@ -99,13 +96,7 @@ async fn tokens_expire_with_their_token_and_leases_are_fenced() {
         .unwrap();
     // The late holder's release does not free the new one's lease.
     store.release(&lease_key, second).await.unwrap();
-    assert!(
-        store
-            .try_lease(&lease_key, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(leased(&store, &lease_key).await);
     store.release(&lease_key, third).await.unwrap();
 }
 
