@@ -28,7 +28,6 @@ use futures_util::future::{BoxFuture, Shared};
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
-use tracing::Instrument as _;
 
 use crate::Renewal;
 
@@ -392,21 +391,18 @@ impl<S: TokenSource> Inner<S> {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let result = self
-            .source
-            .fetch(previous.map(|c| &c.token))
-            .instrument(span.clone())
-            .await;
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("latency_ms", latency_ms);
+        let result = crate::trace::record_outcome(
+            &span,
+            started,
+            self.source.fetch(previous.map(|c| &c.token)),
+        )
+        .await;
         match result {
             Ok(token) => {
-                span.record("outcome", "ok");
                 tracing::debug!(parent: &span, key = %self.key, "token fetched");
                 Ok(Arc::new(CachedToken::new(token, &self.policy)?))
             }
             Err(error) => {
-                span.record("outcome", "error");
                 tracing::debug!(parent: &span, key = %self.key, %error, "token fetch failed");
                 Err(error)
             }

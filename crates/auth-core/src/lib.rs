@@ -57,6 +57,7 @@ pub mod reqwest;
 mod source;
 mod store;
 mod token;
+pub mod trace;
 
 pub use cache::{CachedToken, CachingProvider, CachingProviderBuilder};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};

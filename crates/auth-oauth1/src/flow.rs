@@ -6,7 +6,6 @@ use std::fmt;
 use auth_core::reqwest::HttpClient;
 use auth_core::{AuthRequest, Clock};
 use bytes::Bytes;
-use tracing::Instrument as _;
 use url::Url;
 
 use crate::answer::{CredentialsAnswer, parse_credentials_answer};
@@ -189,17 +188,12 @@ impl Flow {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let started = std::time::Instant::now();
-        let result = self
-            .post_signed(signer, url, options)
-            .instrument(span.clone())
-            .await;
-        span.record(
-            "latency_ms",
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
-        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
-        result
+        auth_core::trace::record_outcome(
+            &span,
+            std::time::Instant::now(),
+            self.post_signed(signer, url, options),
+        )
+        .await
     }
 
     async fn post_signed(

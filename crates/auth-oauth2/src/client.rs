@@ -7,7 +7,6 @@ use std::sync::Arc;
 use auth_core::reqwest::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use tracing::Instrument as _;
 use url::Url;
 
 use crate::client_auth::endpoint_request;
@@ -192,23 +191,15 @@ impl OAuth2Client {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let started = std::time::Instant::now();
-        let result = async {
+        auth_core::trace::record_outcome(&span, std::time::Instant::now(), async {
             let response = self.post(&self.inner.token_url, params).await?;
             Ok(parse_token_response(
                 response.status,
                 &response.headers,
                 &response.body,
             )?)
-        }
-        .instrument(span.clone())
-        .await;
-        span.record(
-            "latency_ms",
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
-        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
-        result
+        })
+        .await
     }
 
     /// `client_credentials` (§4.4).

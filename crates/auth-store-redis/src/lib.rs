@@ -4,15 +4,10 @@
 //! ```no_run
 //! use std::sync::Arc;
 //!
-//! use auth_core::{CachingProvider, StoreKey, Token, TokenSource};
+//! use auth_core::{CachingProvider, StoreKey, TokenSource};
 //! use auth_store_redis::RedisStore;
 //!
-//! # #[derive(Debug)] struct Source;
-//! # #[async_trait::async_trait]
-//! # impl TokenSource for Source {
-//! #     async fn fetch(&self, _: Option<&Token>) -> Result<Token, auth_core::Error> { unimplemented!() }
-//! # }
-//! # async fn run(source: Source) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(source: impl TokenSource) -> Result<(), Box<dyn std::error::Error>> {
 //! let store = Arc::new(RedisStore::builder("redis://127.0.0.1:6379/").build()?);
 //! let provider = CachingProvider::builder(source)
 //!     .key(StoreKey::new(["bindeo", "my-client", "machine"]))

@@ -33,7 +33,10 @@ fn setup() -> Result<(ManualClock, BynderServer, Bynder), String> {
 }
 
 /// `GET /api/v4/media/` signed with `token`: the number of assets listed.
-async fn media(bynder: &Bynder, token: AccessToken) -> Result<usize, auth_bynder::Error> {
+pub(crate) async fn media(
+    bynder: &Bynder,
+    token: AccessToken,
+) -> Result<usize, auth_bynder::Error> {
     let client = bynder.authorized_client(token)?;
     let url = bynder.config().api_url("api/v4/media/")?;
     let request = client

@@ -5,7 +5,7 @@ mod beproduct;
 mod bindeo;
 mod binokula;
 mod bookingtime;
-mod bynder;
+pub(crate) mod bynder;
 mod generic;
 
 use std::time::{Duration, Instant};

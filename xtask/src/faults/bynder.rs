@@ -10,6 +10,7 @@ use auth_testkit::Fault;
 use auth_testkit::bynder::{BynderServer, MEDIA_PATH, REQUEST_TOKEN_PATH};
 
 use super::{Flow, Observed, policy};
+use crate::demo::bynder::media;
 
 const KEY: &str = "FAULT000-C0NS-UMER-KEY0-000000000001";
 const SECRET: &str = "fault-consumer-secret";
@@ -32,26 +33,14 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     }
     let result = match flow {
         Flow::Token => bynder.request_token().await.map(drop),
-        Flow::Api => media(&bynder).await,
+        Flow::Api => {
+            let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
+            media(&bynder, token).await.map(drop)
+        }
     };
     Ok(Observed {
         result: result.map_err(Into::into),
         requests: server.server().requests(path),
         path: path.to_owned(),
     })
-}
-
-async fn media(bynder: &Bynder) -> Result<(), auth_bynder::Error> {
-    let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
-    let client = bynder.authorized_client(token)?;
-    let url = bynder.config().api_url("api/v4/media/")?;
-    let request = client
-        .http()
-        .reqwest()
-        .get(url)
-        .build()
-        .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-    let answer = client.send(request).await?.error_for_status()?;
-    answer.json::<Vec<serde_json::Value>>()?;
-    Ok(())
 }
