@@ -1,8 +1,9 @@
 //! [`BeProductConfig`]: the client, its scopes, the two bases and the plan.
 
 use std::fmt;
+use std::sync::Arc;
 
-use auth_core::SecretString;
+use auth_core::{QuotaStore, SecretString};
 use url::Url;
 
 use crate::{Error, Plan};
@@ -27,6 +28,7 @@ pub struct BeProductConfig {
     pub(crate) daily_limit: Option<u32>,
     pub(crate) day_offset_seconds: i32,
     pub(crate) token_in_query: bool,
+    pub(crate) quota_store: Option<Arc<dyn QuotaStore>>,
 }
 
 impl fmt::Debug for BeProductConfig {
@@ -42,6 +44,7 @@ impl fmt::Debug for BeProductConfig {
             .field("daily_limit", &self.daily_limit)
             .field("day_offset_seconds", &self.day_offset_seconds)
             .field("token_in_query", &self.token_in_query)
+            .field("quota_store", &self.quota_store)
             .finish()
     }
 }
@@ -81,6 +84,7 @@ impl BeProductConfig {
             daily_limit: None,
             day_offset_seconds: 0,
             token_in_query: false,
+            quota_store: None,
         })
     }
 
@@ -127,6 +131,19 @@ impl BeProductConfig {
         }
         self.day_offset_seconds = offset_seconds;
         Ok(self)
+    }
+
+    /// Counts the daily quota in `store`, shared by every process that uses it
+    /// (`auth_store_redis::RedisStore` for a fleet), under the key
+    /// `beproduct:{client_id}:daily`. Without it each process counts alone, and a
+    /// fleet of N processes could send N times the organization's limit.
+    ///
+    /// When the store fails, requests are counted in this process with a warning
+    /// until it answers again.
+    #[must_use]
+    pub fn with_quota_store(mut self, store: Arc<dyn QuotaStore>) -> Self {
+        self.quota_store = Some(store);
+        self
     }
 
     /// Sends the token as the `access_token` query parameter instead of the

@@ -37,7 +37,7 @@
 //!
 //! assert_eq!(session.userinfo().await?.email.as_deref(), Some("john.smith@beproduct.com"));
 //! session.records("Style").write(&[serde_json::json!({"name": "S45994"})]).await?;
-//! assert_eq!(beproduct.requests_left(), 999);
+//! assert_eq!(beproduct.requests_left().await, 999);
 //! # Ok(()) }
 //! ```
 //!
@@ -52,7 +52,9 @@
 //! - [`Session`]: the validated ID token, [`Session::userinfo`] as a [`UserProfile`],
 //!   [`Session::end_session_url`], and a `CredentialProvider` for REST calls that
 //!   counts each against the daily quota and refuses past it
-//!   ([`Error::QuotaExceeded`]) without asking the server.
+//!   ([`Error::QuotaExceeded`]) without asking the server. The quota is per
+//!   organization: a fleet of processes shares one count through
+//!   [`BeProductConfig::with_quota_store`] (a Redis store from `auth-store-redis`).
 //! - [`Records`]: [`page`](Records::page), [`read_all`](Records::read_all) in pages
 //!   of 200, [`write`](Records::write) in chunks of 100.
 //!

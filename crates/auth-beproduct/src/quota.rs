@@ -1,9 +1,9 @@
 //! The documented daily request limit, as a plan and a client-side counter.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use auth_core::{Clock, unix_seconds};
+use auth_core::{Clock, InMemoryQuotaStore, QuotaStore, StoreKey, unix_seconds};
 
 use crate::Error;
 
@@ -64,81 +64,112 @@ impl Plan {
 const DAY: u64 = 24 * 3600;
 
 /// Counts requests per day and refuses past the limit. Shared by every session of
-/// the organization.
+/// the organization in this process, and by every process when a shared
+/// [`QuotaStore`] is configured.
+///
+/// This process always keeps its own count too. When the shared store fails, the
+/// request is counted here instead, with a warning: the process then goes on under
+/// the limit on its own, and returns to the shared count when the store answers.
 #[derive(Debug)]
 pub(crate) struct DailyQuota {
     limit: u32,
     offset_seconds: i64,
-    clock: std::sync::Arc<dyn Clock>,
-    state: Mutex<(u64, u32)>,
+    clock: Arc<dyn Clock>,
+    key: StoreKey,
+    local: InMemoryQuotaStore,
+    shared: Option<Arc<dyn QuotaStore>>,
 }
 
 impl DailyQuota {
-    pub(crate) fn new(limit: u32, offset_seconds: i32, clock: std::sync::Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        limit: u32,
+        offset_seconds: i32,
+        clock: Arc<dyn Clock>,
+        key: StoreKey,
+        shared: Option<Arc<dyn QuotaStore>>,
+    ) -> Self {
         Self {
             limit,
             offset_seconds: i64::from(offset_seconds),
             clock,
-            state: Mutex::new((0, 0)),
+            key,
+            local: InMemoryQuotaStore::new(),
+            shared,
         }
     }
 
-    /// The day number of `now` and the moment that day ends.
-    fn day(&self, now: SystemTime) -> (u64, SystemTime) {
-        let local = (unix_seconds(now) as i64).saturating_add(self.offset_seconds);
+    /// The moment today (in the configured day) ends: it names the window.
+    fn today_ends(&self) -> SystemTime {
+        let local = (unix_seconds(self.clock.now()) as i64).saturating_add(self.offset_seconds);
         let local = u64::try_from(local).unwrap_or(0);
-        let day = local / DAY;
-        let next_local = (day + 1) * DAY;
+        let next_local = (local / DAY + 1) * DAY;
         let ends = i64::try_from(next_local)
             .unwrap_or(i64::MAX)
             .saturating_sub(self.offset_seconds);
-        let ends = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(ends).unwrap_or(0));
-        (day, ends)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(ends).unwrap_or(0))
     }
 
-    fn with_today<T>(&self, f: impl FnOnce(&mut u32, SystemTime) -> T) -> T {
-        let (day, ends) = self.day(self.clock.now());
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.0 != day {
-            *state = (day, 0);
+    fn refused(&self, resets_at: SystemTime) -> Error {
+        Error::QuotaExceeded {
+            limit: self.limit,
+            resets_at,
         }
-        f(&mut state.1, ends)
     }
 
     /// Counts one request, or refuses it.
-    pub(crate) fn acquire(&self) -> Result<(), Error> {
-        let limit = self.limit;
-        self.with_today(|used, resets_at| {
-            if *used >= limit {
-                return Err(Error::QuotaExceeded { limit, resets_at });
+    pub(crate) async fn acquire(&self) -> Result<(), Error> {
+        let ends = self.today_ends();
+        let local = self.local.take(&self.key, self.limit, ends).await;
+        if let Some(shared) = &self.shared {
+            match shared.take(&self.key, self.limit, ends).await {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) => return Err(self.refused(ends)),
+                Err(e) => {
+                    tracing::warn!(key = %self.key, error = %e, "shared quota unavailable; counting in this process");
+                }
             }
-            *used += 1;
-            Ok(())
-        })
+        }
+        match local {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(self.refused(ends)),
+        }
     }
 
     /// The error for a request refused today.
     pub(crate) fn refusal(&self) -> Error {
-        let limit = self.limit;
-        self.with_today(|_, resets_at| Error::QuotaExceeded { limit, resets_at })
+        self.refused(self.today_ends())
+    }
+
+    /// Requests counted today: the shared count when there is one and it answers.
+    pub(crate) async fn used(&self) -> u32 {
+        let ends = self.today_ends();
+        if let Some(shared) = &self.shared {
+            match shared.used(&self.key, ends).await {
+                Ok(used) => return used,
+                Err(e) => {
+                    tracing::warn!(key = %self.key, error = %e, "shared quota unavailable; reading this process's count");
+                }
+            }
+        }
+        self.local.used(&self.key, ends).await.unwrap_or(self.limit)
     }
 
     /// Requests left today.
-    pub(crate) fn remaining(&self) -> u32 {
-        let limit = self.limit;
-        self.with_today(|used, _| limit.saturating_sub(*used))
-    }
-
-    /// Requests counted today.
-    pub(crate) fn used(&self) -> u32 {
-        self.with_today(|used, _| *used)
+    pub(crate) async fn remaining(&self) -> u32 {
+        self.limit.saturating_sub(self.used().await)
     }
 
     /// The server says the limit is reached (other clients of the organization count
-    /// too): no more requests today.
-    pub(crate) fn exhaust(&self) {
-        let limit = self.limit;
-        self.with_today(|used, _| *used = (*used).max(limit));
+    /// too): no more requests today, here and in the shared count.
+    pub(crate) async fn exhaust(&self) {
+        let ends = self.today_ends();
+        // The in-memory store cannot fail.
+        let _ = self.local.exhaust(&self.key, self.limit, ends).await;
+        if let Some(shared) = &self.shared
+            && let Err(e) = shared.exhaust(&self.key, self.limit, ends).await
+        {
+            tracing::warn!(key = %self.key, error = %e, "cannot mark the shared quota as used up");
+        }
     }
 
     pub(crate) fn limit(&self) -> u32 {

@@ -130,7 +130,7 @@ impl Records<'_> {
     pub async fn write(&self, records: &[Value]) -> Result<Vec<Value>, Error> {
         let requests = records.len().div_ceil(MAX_WRITE);
         let quota = &self.session.shared.quota;
-        if usize::try_from(quota.remaining()).unwrap_or(usize::MAX) < requests {
+        if usize::try_from(quota.remaining().await).unwrap_or(usize::MAX) < requests {
             return Err(quota.refusal());
         }
         let mut written = Vec::with_capacity(records.len());
@@ -160,7 +160,7 @@ impl Records<'_> {
         let response = self.session.client.send(request).await?;
         if response.status == http::StatusCode::TOO_MANY_REQUESTS {
             // Other clients of the organization count too: no more requests today.
-            self.session.shared.quota.exhaust();
+            self.session.shared.quota.exhaust().await;
         }
         if let Some(foreign) = response.foreign_answer() {
             return Err(foreign.into());

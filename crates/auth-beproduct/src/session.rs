@@ -60,7 +60,13 @@ impl BeProduct {
             Some(config.client_secret.clone()),
             ClientAuth::Basic,
         )?;
-        let quota = DailyQuota::new(config.daily_limit(), config.day_offset_seconds, clock);
+        let quota = DailyQuota::new(
+            config.daily_limit(),
+            config.day_offset_seconds,
+            clock,
+            StoreKey::new(["beproduct", config.client_id.as_str(), "daily"]),
+            config.quota_store.clone(),
+        );
         Ok(Self {
             inner: Arc::new(Shared {
                 client_id: config.client_id,
@@ -190,14 +196,15 @@ impl BeProduct {
         self.inner.quota.limit()
     }
 
-    /// REST requests counted today.
-    pub fn requests_today(&self) -> u32 {
-        self.inner.quota.used()
+    /// REST requests counted today (by the whole fleet when a
+    /// [quota store](BeProductConfig::with_quota_store) is shared).
+    pub async fn requests_today(&self) -> u32 {
+        self.inner.quota.used().await
     }
 
     /// REST requests left today.
-    pub fn requests_left(&self) -> u32 {
-        self.inner.quota.remaining()
+    pub async fn requests_left(&self) -> u32 {
+        self.inner.quota.remaining().await
     }
 
     /// The OpenID provider (discovery document, keys, userinfo).
@@ -254,7 +261,7 @@ impl CredentialProvider for SessionAuth {
         Authorize::new(async move {
             let token = self.tokens.token().await?;
             // Counted last: only a request about to be sent uses the quota.
-            self.quota.acquire()?;
+            self.quota.acquire().await?;
             if self.in_query {
                 set_query_token(request, &token)
             } else {

@@ -116,7 +116,7 @@ async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
         ("Style", 3, Some(3))
     );
     assert_eq!(f.server.used_today(), 1);
-    assert_eq!(beproduct.requests_today(), 1);
+    assert_eq!(beproduct.requests_today().await, 1);
 
     // The logout URL, which the identity server honours.
     let logout = session
@@ -257,7 +257,7 @@ async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
         other => panic!("expected QuotaExceeded, got {other:?}"),
     }
     assert_eq!(f.server.api().requests(STYLE_PATH), 1_000);
-    assert_eq!(beproduct.requests_left(), 0);
+    assert_eq!(beproduct.requests_left().await, 0);
 
     // Just before midnight UTC still refused; at midnight the count starts over.
     f.clock.advance(Duration::from_secs(4 * 3600 - 1));
@@ -267,7 +267,7 @@ async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
     ));
     f.clock.advance(Duration::from_secs(1));
     styles.page(0, 1).await.unwrap();
-    assert_eq!(beproduct.requests_today(), 1);
+    assert_eq!(beproduct.requests_today().await, 1);
     assert_eq!(f.server.api().requests(STYLE_PATH), 1_001);
 }
 

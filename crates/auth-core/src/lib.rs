@@ -36,6 +36,7 @@
 //! - [`Token`], [`TokenSource`] and [`CachingProvider`]: lock-free reads,
 //!   single-flight and proactive refresh ([`RefreshPolicy`]), a [`TokenStore`] that
 //!   can be shared between processes.
+//! - [`QuotaStore`]: request counters per time window, shared the same way.
 //! - [`Clock`]: [`SystemClock`], and [`ManualClock`] for tests.
 //! - [`http`](mod@http): the HTTP defaults every crate uses.
 //! - [`Error`]: one error type, with OAuth error responses as [`Error::OAuth`].
@@ -52,6 +53,7 @@ mod compare;
 mod error;
 pub mod http;
 mod provider;
+mod quota;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 mod source;
@@ -64,6 +66,7 @@ pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
 pub use compare::constant_time_eq;
 pub use error::{Error, OAuthError, OAuthErrorCode, SharedSource};
 pub use provider::{AuthRequest, Authorize, CredentialProvider};
+pub use quota::{InMemoryQuotaStore, QuotaStore};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use source::TokenSource;
 pub use store::{InMemoryTokenStore, Lease, StoreKey, TokenStore};

@@ -1,5 +1,6 @@
-//! A [`TokenStore`](auth_core::TokenStore) on Redis, so that a fleet of processes
-//! holds one token per key, renewed by one of them at a time.
+//! A [`TokenStore`](auth_core::TokenStore) and a [`QuotaStore`](auth_core::QuotaStore)
+//! on Redis, so that a fleet of processes holds one token per key, renewed by one of
+//! them at a time, and counts its requests against one limit.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -25,7 +26,8 @@
 //! - `{prefix}:lease:{key}`: the refresh lease, `SET NX PX` with a fencing number from
 //!   `{prefix}:fence` (one script, so atomic), released by compare-and-delete: a
 //!   process whose lease ran out cannot release the next holder's.
-//! - `{prefix}:quota:{key}:{window}`: request counters (see [`RedisStore::take`]),
+//! - `{prefix}:quota:{key}:{window}`: request counters (the
+//!   [`QuotaStore`](auth_core::QuotaStore) implementation),
 //!   expiring when their window ends.
 //!
 //! When Redis cannot be reached, every call fails fast with

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use auth_core::{Clock, Lease, StoreKey, SystemClock, Token, TokenStore};
+use auth_core::{Clock, Lease, QuotaStore, StoreKey, SystemClock, Token, TokenStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, SetExpiry, SetOptions};
 
@@ -188,66 +188,6 @@ impl RedisStore {
         }
     }
 
-    /// Counts one request against `limit` in the window that ends at `window_end`
-    /// (shared by every process using this Redis): the count after it, or `None` if
-    /// the limit was already reached (nothing is counted then).
-    pub async fn take(
-        &self,
-        key: &StoreKey,
-        limit: u32,
-        window_end: SystemTime,
-    ) -> Result<Option<u32>, auth_core::Error> {
-        let counter = self.counter_key(key, window_end);
-        let end = millis_since_epoch(window_end);
-        let script = &self.take;
-        let used: i64 = self
-            .run("take", |mut c| async move {
-                script
-                    .key(counter)
-                    .arg(limit)
-                    .arg(end)
-                    .invoke_async(&mut c)
-                    .await
-            })
-            .await?;
-        Ok(u32::try_from(used).ok())
-    }
-
-    /// Raises the count of the window to `limit`: the server said it was reached.
-    pub async fn exhaust(
-        &self,
-        key: &StoreKey,
-        limit: u32,
-        window_end: SystemTime,
-    ) -> Result<(), auth_core::Error> {
-        let counter = self.counter_key(key, window_end);
-        let end = millis_since_epoch(window_end);
-        let script = &self.exhaust;
-        self.run("exhaust", |mut c| async move {
-            script
-                .key(counter)
-                .arg(limit)
-                .arg(end)
-                .invoke_async::<i64>(&mut c)
-                .await
-        })
-        .await
-        .map(drop)
-    }
-
-    /// Requests counted in the window that ends at `window_end`.
-    pub async fn used(
-        &self,
-        key: &StoreKey,
-        window_end: SystemTime,
-    ) -> Result<u32, auth_core::Error> {
-        let counter = self.counter_key(key, window_end);
-        let used: Option<u32> = self
-            .run("read", |mut c| async move { c.get(counter).await })
-            .await?;
-        Ok(used.unwrap_or(0))
-    }
-
     fn counter_key(&self, key: &StoreKey, window_end: SystemTime) -> String {
         format!(
             "{}:{}",
@@ -333,5 +273,66 @@ impl TokenStore for RedisStore {
         })
         .await
         .map(drop)
+    }
+}
+
+/// The counters behind [`QuotaStore`]: `{prefix}:quota:{key}:{window}`, counted by
+/// one Lua script (so never past the limit however many processes take at once) and
+/// expiring when the window ends.
+#[async_trait]
+impl QuotaStore for RedisStore {
+    async fn take(
+        &self,
+        key: &StoreKey,
+        limit: u32,
+        window_end: SystemTime,
+    ) -> Result<Option<u32>, auth_core::Error> {
+        let counter = self.counter_key(key, window_end);
+        let end = millis_since_epoch(window_end);
+        let script = &self.take;
+        let used: i64 = self
+            .run("take", |mut c| async move {
+                script
+                    .key(counter)
+                    .arg(limit)
+                    .arg(end)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(u32::try_from(used).ok())
+    }
+
+    async fn exhaust(
+        &self,
+        key: &StoreKey,
+        limit: u32,
+        window_end: SystemTime,
+    ) -> Result<(), auth_core::Error> {
+        let counter = self.counter_key(key, window_end);
+        let end = millis_since_epoch(window_end);
+        let script = &self.exhaust;
+        self.run("exhaust", |mut c| async move {
+            script
+                .key(counter)
+                .arg(limit)
+                .arg(end)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn used(
+        &self,
+        key: &StoreKey,
+        window_end: SystemTime,
+    ) -> Result<u32, auth_core::Error> {
+        let counter = self.counter_key(key, window_end);
+        let used: Option<u32> = self
+            .run("read", |mut c| async move { c.get(counter).await })
+            .await?;
+        Ok(used.unwrap_or(0))
     }
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use auth_core::{
-    CachingProvider, Error, ExposeSecret, Lease, StoreKey, Token, TokenSource, TokenStore,
+    CachingProvider, Error, ExposeSecret, Lease, QuotaStore, StoreKey, Token, TokenSource,
+    TokenStore,
 };
 use auth_store_redis::RedisStore;
 use auth_testkit::redis::RedisServer;
@@ -132,6 +133,48 @@ async fn four_stores_with_250_callers_each_make_one_fetch() {
     }
     assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
     assert_eq!(tokens.len(), 1, "every caller got the leader's token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shared_counter_never_passes_its_limit_and_ends_with_its_window() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let key = StoreKey::new(["test", "quota"]);
+    // A window ending in a minute: the counter's key expires with it.
+    let window_end = SystemTime::now() + Duration::from_secs(60);
+    let mut takers = Vec::new();
+    for _ in 0..4 {
+        let store = store(&server);
+        for _ in 0..50 {
+            let store = Arc::clone(&store);
+            let key = key.clone();
+            takers.push(tokio::spawn(async move {
+                store.take(&key, 100, window_end).await.unwrap()
+            }));
+        }
+    }
+    let mut granted = Vec::new();
+    for taker in takers {
+        granted.extend(taker.await.unwrap());
+    }
+    granted.sort_unstable();
+    assert_eq!(granted, (1..=100).collect::<Vec<u32>>(), "each count once");
+    let store = store(&server);
+    assert_eq!(store.used(&key, window_end).await.unwrap(), 100);
+
+    // Exhausting fills the window; the next window starts from zero.
+    let other = StoreKey::new(["test", "quota-429"]);
+    assert_eq!(store.take(&other, 10, window_end).await.unwrap(), Some(1));
+    store.exhaust(&other, 10, window_end).await.unwrap();
+    assert_eq!(store.take(&other, 10, window_end).await.unwrap(), None);
+    let next = window_end + Duration::from_secs(60);
+    assert_eq!(store.take(&other, 10, next).await.unwrap(), Some(1));
+
+    // A window that already ended leaves nothing behind.
+    let ended = SystemTime::now() - Duration::from_secs(1);
+    store.take(&other, 10, ended).await.unwrap();
+    assert_eq!(store.used(&other, ended).await.unwrap(), 0);
 }
 
 #[derive(Debug)]

@@ -102,7 +102,7 @@ pub(crate) async fn rows() -> Vec<Row> {
                 format!(
                     "{writes} writes of <=100, {reads} reads of <=200 ({} records); quota {}/{}",
                     read.len(),
-                    beproduct.requests_today(),
+                    beproduct.requests_today().await,
                     beproduct.daily_limit()
                 ),
                 requests(),
