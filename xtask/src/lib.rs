@@ -10,6 +10,8 @@
 //! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
+//! - `fleet-worker`: one process of a fleet sharing a Redis, spawned by the
+//!   multi-process tests (see [`fleet`]); not for use by hand.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +19,7 @@ pub mod ci;
 pub mod demo;
 pub mod dudect;
 pub mod faults;
+pub mod fleet;
 pub mod fuzz;
 
 /// An xtask failure, as text.

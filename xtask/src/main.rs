@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{ci, demo, dudect, faults, fuzz};
+use xtask::{ci, demo, dudect, faults, fleet, fuzz};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
         "deny" => ci::deny(),
+        "fleet-worker" => fleet::worker(),
         "bench" => ci::cargo(
             &[
                 &["bench", "-p", "auth-benches", "--"][..],

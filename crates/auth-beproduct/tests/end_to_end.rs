@@ -4,10 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use auth_beproduct::{BeProduct, BeProductConfig, Error, Plan};
-use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_core::{
+    Clock, Error as CoreError, ExposeSecret, InMemoryQuotaStore, ManualClock, QuotaStore,
+    SecretString, StoreKey,
+};
 use auth_oauth2::IdTokenError;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition, USER};
 use auth_testkit::oauth2::{consent, with_fragment_param, with_query_param};
@@ -269,6 +272,63 @@ async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
     styles.page(0, 1).await.unwrap();
     assert_eq!(beproduct.requests_today().await, 1);
     assert_eq!(f.server.api().requests(STYLE_PATH), 1_001);
+}
+
+/// A shared quota store that is away (as a Redis that stopped).
+#[derive(Debug)]
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl QuotaStore for Unreachable {
+    async fn take(&self, _: &StoreKey, _: u32, _: SystemTime) -> Result<Option<u32>, CoreError> {
+        Err(CoreError::Store("unreachable".into()))
+    }
+    async fn exhaust(&self, _: &StoreKey, _: u32, _: SystemTime) -> Result<(), CoreError> {
+        Err(CoreError::Store("unreachable".into()))
+    }
+    async fn used(&self, _: &StoreKey, _: SystemTime) -> Result<u32, CoreError> {
+        Err(CoreError::Store("unreachable".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_shared_quota_store_counts_for_every_client_and_its_outage_falls_back_to_the_process() {
+    let f = fixture(Edition::Business, 4);
+    // Two clients (two processes' worth) on one store: 3 requests between them.
+    let shared: Arc<dyn QuotaStore> = Arc::new(InMemoryQuotaStore::new());
+    let config = f
+        .config(Plan::business(4))
+        .with_daily_limit(3)
+        .with_quota_store(Arc::clone(&shared));
+    let (a, b) = (
+        f.beproduct(config.clone()).await,
+        f.beproduct(config.clone()).await,
+    );
+    let (sa, sb) = (f.session(&a).await, f.session(&b).await);
+    sa.records("Style").page(0, 1).await.unwrap();
+    sb.records("Style").page(0, 1).await.unwrap();
+    sa.records("Style").page(0, 1).await.unwrap();
+    assert_eq!(b.requests_today().await, 3, "b sees a's requests");
+    assert!(matches!(
+        sb.records("Style").page(0, 1).await,
+        Err(Error::QuotaExceeded { limit: 3, .. })
+    ));
+    assert_eq!(f.server.api().requests(STYLE_PATH), 3);
+
+    // The store is away: requests go on, counted by the process under the same limit.
+    let alone = f
+        .beproduct(config.with_quota_store(Arc::new(Unreachable)))
+        .await;
+    let session = f.session(&alone).await;
+    for _ in 0..3 {
+        session.records("Style").page(0, 1).await.unwrap();
+    }
+    assert_eq!(alone.requests_today().await, 3);
+    assert!(matches!(
+        session.records("Style").page(0, 1).await,
+        Err(Error::QuotaExceeded { .. })
+    ));
+    assert_eq!(f.server.api().requests(STYLE_PATH), 6);
 }
 
 #[tokio::test]

@@ -48,8 +48,12 @@ pub trait QuotaStore: Send + Sync + fmt::Debug {
 
     /// Raises the window's count to `limit`: the vendor said the limit was reached
     /// (clients outside this store count too).
-    async fn exhaust(&self, key: &StoreKey, limit: u32, window_end: SystemTime)
-    -> Result<(), Error>;
+    async fn exhaust(
+        &self,
+        key: &StoreKey,
+        limit: u32,
+        window_end: SystemTime,
+    ) -> Result<(), Error>;
 
     /// The requests counted in the window.
     async fn used(&self, key: &StoreKey, window_end: SystemTime) -> Result<u32, Error>;
@@ -77,8 +81,7 @@ impl InMemoryQuotaStore {
     ) -> T {
         // Each critical section is one read-modify-write of a number: a panic cannot
         // leave it half-written, so poisoning is safe to ignore.
-        let mut windows: MutexGuard<'_, _> =
-            self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows: MutexGuard<'_, _> = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let window = windows.entry(key.clone()).or_insert((window_end, 0));
         if window.0 != window_end {
             *window = (window_end, 0);
@@ -138,8 +141,16 @@ mod tests {
             assert_eq!(run(store.take(&a, 3, end)).unwrap(), Some(n));
         }
         assert_eq!(run(store.take(&a, 3, end)).unwrap(), None);
-        assert_eq!(run(store.used(&a, end)).unwrap(), 3, "a refusal counts nothing");
-        assert_eq!(run(store.take(&b, 3, end)).unwrap(), Some(1), "keys are apart");
+        assert_eq!(
+            run(store.used(&a, end)).unwrap(),
+            3,
+            "a refusal counts nothing"
+        );
+        assert_eq!(
+            run(store.take(&b, 3, end)).unwrap(),
+            Some(1),
+            "keys are apart"
+        );
 
         run(store.exhaust(&b, 3, end)).unwrap();
         assert_eq!(run(store.take(&b, 3, end)).unwrap(), None);

@@ -324,11 +324,7 @@ impl QuotaStore for RedisStore {
         .map(drop)
     }
 
-    async fn used(
-        &self,
-        key: &StoreKey,
-        window_end: SystemTime,
-    ) -> Result<u32, auth_core::Error> {
+    async fn used(&self, key: &StoreKey, window_end: SystemTime) -> Result<u32, auth_core::Error> {
         let counter = self.counter_key(key, window_end);
         let used: Option<u32> = self
             .run("read", |mut c| async move { c.get(counter).await })
