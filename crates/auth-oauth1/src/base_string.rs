@@ -3,9 +3,10 @@
 use std::borrow::Cow;
 
 use http::Uri;
+use smallvec::SmallVec;
 
 use crate::Error;
-use crate::encode::{cmp_encoded, is_unreserved, push_encoded, push_encoded_twice};
+use crate::encode::{cmp_bytes, cmp_encoded, is_unreserved, push_encoded, push_encoded_twice};
 
 /// The protocol parameters that go into the base string (and the header), as
 /// `(name, value)` pairs, decoded. `oauth_signature` and `realm` never do.
@@ -44,41 +45,8 @@ pub(crate) fn base_string_bytes(
     form_body: Option<&[u8]>,
     protocol: &ProtocolPairs<'_>,
 ) -> Result<Vec<u8>, Error> {
-    let scheme = uri.scheme_str().ok_or(Error::InvalidUri("no scheme"))?;
-    let default_port = if scheme.eq_ignore_ascii_case("https") {
-        443
-    } else if scheme.eq_ignore_ascii_case("http") {
-        80
-    } else {
-        return Err(Error::InvalidUri("only http and https can be signed"));
-    };
-    let host = uri.host().ok_or(Error::InvalidUri("no host"))?;
-    let query = uri.query().unwrap_or("");
-
-    // The parameters, decoded (§3.4.1.3.1); borrowed from the request when they hold
-    // no escapes.
-    let query_count = if query.is_empty() {
-        0
-    } else {
-        query.split('&').count()
-    };
-    let form = match form_body {
-        Some(body) => std::str::from_utf8(body)
-            .map_err(|_| Error::InvalidUri("the form body is not UTF-8"))?,
-        None => "",
-    };
-    let form_count = if form.is_empty() {
-        0
-    } else {
-        form.split('&').count()
-    };
-    let mut params: Vec<Param<'_>> = Vec::with_capacity(query_count + form_count + protocol.len());
-    for pair in query.split('&').chain(form.split('&')) {
-        if !pair.is_empty() {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            params.push(Param::new(form_decode(name), form_decode(value)));
-        }
-    }
+    let mut params = Params::new();
+    request_params(uri, form_body, &mut params)?;
     params.extend(
         protocol
             .iter()
@@ -89,13 +57,80 @@ pub(crate) fn base_string_bytes(
 
     // The exact length: method (encoded at most 3x), URI (encoded), parameters
     // (encoded twice: five bytes for each reserved one).
-    let path = uri.path();
-    let params_len: usize = params.iter().map(|p| p.name_len + p.value_len + 6).sum();
-    let capacity = 3 * method.len()
-        + 2
-        + 3 * (scheme.len() + 3 + host.len() + 6 + path.len().max(1))
-        + params_len;
-    let mut out: Vec<u8> = Vec::with_capacity(capacity);
+    let params_len: usize = params.iter().map(|p| p.base_len() + 3).sum();
+    let mut out: Vec<u8> = Vec::with_capacity(method_and_uri_capacity(method, uri) + params_len);
+    push_method_and_uri(&mut out, method, uri)?;
+    for (i, param) in params.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"%26");
+        }
+        param.push(&mut out);
+    }
+    Ok(out)
+}
+
+/// Appends the parameters of the query and of a form body (§3.4.1.3.1) to `params`,
+/// decoded, in the order sent.
+pub(crate) fn request_params<'a>(
+    uri: &'a Uri,
+    form_body: Option<&'a [u8]>,
+    params: &mut Params<'a>,
+) -> Result<(), Error> {
+    let query = uri.query().unwrap_or("");
+    let form = match form_body {
+        Some(body) => std::str::from_utf8(body)
+            .map_err(|_| Error::InvalidUri("the form body is not UTF-8"))?,
+        None => "",
+    };
+    for pair in split_ascii(query, b'&').chain(split_ascii(form, b'&')) {
+        if !pair.is_empty() {
+            let (name, value) = match pair.bytes().position(|b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, ""),
+            };
+            params.push(Param::from_form(name, value));
+        }
+    }
+    Ok(())
+}
+
+/// `text` split at every `separator` (ASCII): `str::split` with a `char` pattern
+/// checks each match with a `memcmp` call, which dominated parsing a short query.
+fn split_ascii(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == separator) {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// At most what [`push_method_and_uri`] writes.
+fn method_and_uri_capacity(method: &str, uri: &Uri) -> usize {
+    let (scheme, host) = (uri.scheme_str().unwrap_or(""), uri.host().unwrap_or(""));
+    3 * method.len() + 2 + 3 * (scheme.len() + 3 + host.len() + 6 + uri.path().len().max(1))
+}
+
+/// Writes the first two parts of the base string and the `&` before the parameters:
+/// `METHOD&encode(base string URI)&` (§3.4.1.1 items 1 to 4).
+pub(crate) fn push_method_and_uri(out: &mut Vec<u8>, method: &str, uri: &Uri) -> Result<(), Error> {
+    let scheme = uri.scheme_str().ok_or(Error::InvalidUri("no scheme"))?;
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else if scheme.eq_ignore_ascii_case("http") {
+        80
+    } else {
+        return Err(Error::InvalidUri("only http and https can be signed"));
+    };
+    let host = uri.host().ok_or(Error::InvalidUri("no host"))?;
 
     // §3.4.1.1 item 1: the method upper-cased; a custom method "MUST be encoded".
     let upper = method.bytes().map(|b| b.to_ascii_uppercase());
@@ -106,7 +141,7 @@ pub(crate) fn base_string_bytes(
         out.extend(upper);
     } else {
         let upper: Vec<u8> = upper.collect();
-        push_encoded(&mut out, &upper);
+        push_encoded(out, &upper);
     }
     out.push(b'&');
     // Base string URI (§3.4.1.2), encoded: scheme and host lower-case, the port only
@@ -114,9 +149,9 @@ pub(crate) fn base_string_bytes(
     out.extend(scheme.bytes().map(|b| b.to_ascii_lowercase()));
     out.extend_from_slice(b"%3A%2F%2F");
     if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        push_encoded(&mut out, host.to_ascii_lowercase().as_bytes());
+        push_encoded(out, host.to_ascii_lowercase().as_bytes());
     } else {
-        push_encoded(&mut out, host.as_bytes());
+        push_encoded(out, host.as_bytes());
     }
     if let Some(port) = uri.port_u16()
         && port != default_port
@@ -125,8 +160,9 @@ pub(crate) fn base_string_bytes(
         let mut digits = itoa_buf();
         out.extend_from_slice(itoa(port.into(), &mut digits).as_bytes());
     }
+    let path = uri.path();
     push_encoded(
-        &mut out,
+        out,
         if path.is_empty() {
             b"/"
         } else {
@@ -134,15 +170,7 @@ pub(crate) fn base_string_bytes(
         },
     );
     out.push(b'&');
-    for (i, param) in params.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"%26");
-        }
-        push_twice(&mut out, &param.name, param.name_plain);
-        out.extend_from_slice(b"%3D");
-        push_twice(&mut out, &param.value, param.value_plain);
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Whether a `Content-Type` is `application/x-www-form-urlencoded` (with or without
@@ -161,35 +189,76 @@ pub fn is_form_urlencoded(content_type: Option<&str>) -> bool {
     })
 }
 
+/// The parameters of one request, on the stack for the usual few.
+pub(crate) type Params<'a> = SmallVec<[Param<'a>; 8]>;
+
 /// A parameter, decoded, with what sorting and writing need to know computed once.
-struct Param<'a> {
+pub(crate) struct Param<'a> {
     name: Cow<'a, str>,
     value: Cow<'a, str>,
     name_plain: bool,
     value_plain: bool,
-    /// Lengths once encoded twice.
-    name_len: usize,
-    value_len: usize,
 }
 
 impl<'a> Param<'a> {
+    /// A name and value as a query or form sends them: a part made of unreserved
+    /// characters only (the usual case) holds nothing to decode or encode.
+    fn from_form(name: &'a str, value: &'a str) -> Self {
+        let plain = |part: &str| part.bytes().all(is_unreserved);
+        let (name_plain, value_plain) = (plain(name), plain(value));
+        if name_plain && value_plain {
+            return Self {
+                name: Cow::Borrowed(name),
+                value: Cow::Borrowed(value),
+                name_plain,
+                value_plain,
+            };
+        }
+        Self::new(form_decode(name), form_decode(value))
+    }
+
     fn new(name: Cow<'a, str>, value: Cow<'a, str>) -> Self {
-        let (name_len, name_plain) = twice_len(name.as_bytes());
-        let (value_len, value_plain) = twice_len(value.as_bytes());
+        let plain = |part: &str| part.bytes().all(is_unreserved);
         Self {
+            name_plain: plain(&name),
+            value_plain: plain(&value),
             name,
             value,
-            name_plain,
-            value_plain,
-            name_len,
-            value_len,
         }
     }
 
-    fn cmp(a: &Self, b: &Self) -> std::cmp::Ordering {
+    /// The length of `name%3Dvalue` in the base string.
+    fn base_len(&self) -> usize {
+        twice_len(self.name.as_bytes()) + 3 + twice_len(self.value.as_bytes())
+    }
+
+    /// The decoded name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Writes `name%3Dvalue`, each encoded twice: the parameter as the base string
+    /// holds it.
+    pub(crate) fn push(&self, out: &mut Vec<u8>) {
+        push_twice(out, &self.name, self.name_plain);
+        out.extend_from_slice(b"%3D");
+        push_twice(out, &self.value, self.value_plain);
+    }
+
+    /// How this parameter's name sorts against a protocol parameter's `name`, which
+    /// needs no encoding.
+    pub(crate) fn cmp_name(&self, name: &str) -> std::cmp::Ordering {
+        if self.name_plain {
+            cmp_bytes(self.name.as_bytes(), name.as_bytes())
+        } else {
+            cmp_encoded(self.name.as_bytes(), name.as_bytes())
+        }
+    }
+
+    pub(crate) fn cmp(a: &Self, b: &Self) -> std::cmp::Ordering {
         let by = |x: &str, xp: bool, y: &str, yp: bool| {
             if xp && yp {
-                x.as_bytes().cmp(y.as_bytes())
+                cmp_bytes(x.as_bytes(), y.as_bytes())
             } else {
                 cmp_encoded(x.as_bytes(), y.as_bytes())
             }
@@ -199,10 +268,9 @@ impl<'a> Param<'a> {
     }
 }
 
-/// The length of `text` encoded twice, and whether it needs no encoding at all.
-fn twice_len(text: &[u8]) -> (usize, bool) {
-    let reserved = text.iter().filter(|&&b| !is_unreserved(b)).count();
-    (text.len() + 4 * reserved, reserved == 0)
+/// The length of `text` encoded twice (five bytes more for each reserved one).
+fn twice_len(text: &[u8]) -> usize {
+    text.len() + 4 * text.iter().filter(|&&b| !is_unreserved(b)).count()
 }
 
 fn push_twice(out: &mut Vec<u8>, text: &str, plain: bool) {

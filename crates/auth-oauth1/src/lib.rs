@@ -53,6 +53,7 @@ mod error;
 #[cfg(feature = "reqwest")]
 mod flow;
 mod header;
+mod prepared;
 mod signature;
 mod signer;
 mod verifier;

@@ -276,6 +276,13 @@ impl SignatureValue {
         }
     }
 
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Stack { buf, len } => buf.get(..*len).unwrap_or_default(),
+            Self::Heap(s) => s.as_bytes(),
+        }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Stack { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),

@@ -14,6 +14,7 @@ use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use crate::base_string::{base_string_bytes, is_form_urlencoded, itoa, itoa_buf};
+use crate::prepared::Prepared;
 use crate::signature::{RsaPrivateKey, SignatureValue, SigningKey};
 use crate::{Error, SignatureMethod, header};
 
@@ -125,6 +126,7 @@ pub struct Signer {
     realm: Option<String>,
     body_hash: bool,
     clock: Arc<dyn Clock>,
+    prepared: Prepared,
 }
 
 impl fmt::Debug for Signer {
@@ -203,9 +205,17 @@ impl SignerBuilder {
             self.token.as_ref().map(TokenCredentials::secret),
             self.rsa.as_ref(),
         )?;
+        let token = self.token.map(|t| t.token);
+        let prepared = Prepared::new(
+            &self.consumer.key,
+            token.as_deref(),
+            self.method,
+            self.realm.as_deref(),
+        );
         Ok(Signer {
             consumer_key: self.consumer.key,
-            token: self.token.map(|t| t.token),
+            token,
+            prepared,
             key,
             realm: self.realm,
             body_hash: self.body_hash,
@@ -253,7 +263,7 @@ impl Signer {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let (_, _, header) = self.compute(
+        let header = self.authorization(
             request.method().as_str(),
             request.uri(),
             content_type,
@@ -277,8 +287,12 @@ impl Signer {
         body: &[u8],
         options: &SignOptions<'_>,
     ) -> Result<Signed, Error> {
+        let _span = self.span(method);
+        let mut nonce_buf = [0u8; 24];
+        let mut ts_buf = itoa_buf();
+        let (nonce, timestamp) = self.nonce_and_timestamp(options, &mut nonce_buf, &mut ts_buf)?;
         let (base_string, signature, authorization) =
-            self.compute(method, uri, content_type, body, options)?;
+            self.compute(method, uri, content_type, body, options, nonce, timestamp)?;
         let ascii = |bytes: Vec<u8>| {
             String::from_utf8(bytes).map_err(|_| Error::InvalidUri("the output is not ASCII"))
         };
@@ -289,6 +303,84 @@ impl Signer {
         })
     }
 
+    /// The `Authorization` header value: the prepared way when the request allows,
+    /// else the general one.
+    fn authorization(
+        &self,
+        method: &str,
+        uri: &Uri,
+        content_type: Option<&str>,
+        body: &[u8],
+        options: &SignOptions<'_>,
+    ) -> Result<Vec<u8>, Error> {
+        let _span = self.span(method);
+        let is_form = is_form_urlencoded(content_type);
+        let mut nonce_buf = [0u8; 24];
+        let mut ts_buf = itoa_buf();
+        let (nonce, timestamp) = self.nonce_and_timestamp(options, &mut nonce_buf, &mut ts_buf)?;
+        // The body hash, a callback and a verifier are protocol parameters of their
+        // own: the general way writes those.
+        let prepared_fits = options.callback.is_none()
+            && options.verifier.is_none()
+            && (is_form || !self.body_hash);
+        if prepared_fits
+            && let Some(header) = self.prepared.authorization(
+                &self.key,
+                method,
+                uri,
+                is_form.then_some(body),
+                nonce,
+                timestamp,
+            )
+        {
+            return header;
+        }
+        self.compute(method, uri, content_type, body, options, nonce, timestamp)
+            .map(|(_, _, header)| header)
+    }
+
+    /// One span per signed request: what was signed and how, never the signature.
+    fn span(&self, method: &str) -> tracing::span::EnteredSpan {
+        tracing::trace_span!(
+            "oauth1_sign",
+            signature_method = self.key.method().as_str(),
+            consumer_key = %self.consumer_key,
+            http_method = method,
+        )
+        .entered()
+    }
+
+    /// The nonce and timestamp given in `options`, or a fresh random nonce (128 bits,
+    /// URL-safe base64) and the clock's time.
+    fn nonce_and_timestamp<'a>(
+        &self,
+        options: &SignOptions<'a>,
+        nonce_buf: &'a mut [u8; 24],
+        ts_buf: &'a mut [u8; 20],
+    ) -> Result<(&'a str, &'a str), Error> {
+        let nonce = match options.nonce {
+            Some(n) => n,
+            None => {
+                // Two 64-bit draws (an array of bytes would draw once per byte).
+                let raw = rand::random::<u128>().to_le_bytes();
+                let len = URL_SAFE_NO_PAD
+                    .encode_slice(raw, nonce_buf)
+                    .map_err(|_| Error::InvalidKey("nonce buffer"))?;
+                std::str::from_utf8(&nonce_buf[..len]).map_err(|_| Error::InvalidKey("nonce"))?
+            }
+        };
+        let timestamp = itoa(
+            options
+                .timestamp
+                // Whole seconds: the coarse clock (a few ns) is exact enough.
+                .unwrap_or_else(|| unix_seconds(self.clock.now_coarse())),
+            ts_buf,
+        );
+        Ok((nonce, timestamp))
+    }
+
+    /// The general way: every option, and the base string and signature kept.
+    #[allow(clippy::too_many_arguments)] // the parts of one request
     fn compute(
         &self,
         method: &str,
@@ -296,36 +388,10 @@ impl Signer {
         content_type: Option<&str>,
         body: &[u8],
         options: &SignOptions<'_>,
+        nonce: &str,
+        timestamp: &str,
     ) -> Result<(Vec<u8>, SignatureValue, Vec<u8>), Error> {
-        // One span per signed request: what was signed and how, never the signature.
-        let _span = tracing::trace_span!(
-            "oauth1_sign",
-            signature_method = self.key.method().as_str(),
-            consumer_key = %self.consumer_key,
-            http_method = method,
-        )
-        .entered();
         let is_form = is_form_urlencoded(content_type);
-
-        let mut nonce_buf = [0u8; 24];
-        let nonce = match options.nonce {
-            Some(n) => n,
-            None => {
-                let raw: [u8; 16] = rand::random();
-                let len = URL_SAFE_NO_PAD
-                    .encode_slice(raw, &mut nonce_buf)
-                    .map_err(|_| Error::InvalidKey("nonce buffer"))?;
-                std::str::from_utf8(&nonce_buf[..len]).map_err(|_| Error::InvalidKey("nonce"))?
-            }
-        };
-        let mut ts_buf = itoa_buf();
-        let timestamp = itoa(
-            options
-                .timestamp
-                // Whole seconds: the coarse clock (a few ns) is exact enough.
-                .unwrap_or_else(|| unix_seconds(self.clock.now_coarse())),
-            &mut ts_buf,
-        );
         let mut hash_buf = [0u8; 28];
         let body_hash = if self.body_hash && !is_form {
             use sha1::Digest as _;

@@ -351,3 +351,85 @@ fn timestamps_nonces_methods_and_missing_parameters() {
         Err(Error::MissingParameter("oauth_signature"))
     ));
 }
+
+/// Names around and among the protocol parameters' (`oauth_consumer_key` ...
+/// `oauth_version`), so that request parameters sort between them.
+fn names_among_protocol() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec(
+        (
+            prop::sample::select(vec![
+                "a",
+                "oauth",
+                "oauth_",
+                "oauth_a",
+                "oauth_d",
+                "oauth_nonce",
+                "oauth_p",
+                "oauth_token",
+                "oauth_w",
+                "oauthz",
+                "Oauth",
+                "o%20auth",
+                "p",
+                "ü",
+                "",
+            ])
+            .prop_map(String::from),
+            text(),
+        ),
+        0..8,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// `sign_with` on a request takes the signer's prepared way when it can;
+    /// `sign_parts` always takes the general one. Both write the same header.
+    #[test]
+    fn the_prepared_way_writes_what_the_general_way_writes(
+        case in case(),
+        query in names_among_protocol(),
+        nonce in prop::sample::select(vec!["n0nce", "kYjzVBB8Y0ZFabxSWbWovY", "a b", "ü", "x~._-"]),
+        realm in prop::option::of("[ -~]{0,12}"),
+        port in prop::option::of(prop::sample::select(vec![443u16, 80, 8443])),
+    ) {
+        let authority = match port {
+            Some(port) => format!("{}:{port}", case.host),
+            None => case.host.clone(),
+        };
+        let mut uri = format!("https://{authority}{}", case.path);
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(&serialize(&query));
+        }
+        let (body, content_type) = match &case.form {
+            Some(f) => (serialize(f).into_bytes(), Some("application/x-www-form-urlencoded")),
+            None => (Vec::new(), None),
+        };
+        let mut builder = Signer::builder(Consumer::new("c k", SecretString::from(case.consumer_secret.clone())))
+            .method(case.signature_method);
+        if let Some(ts) = &case.token_secret {
+            builder = builder.token(TokenCredentials::new("t/k", SecretString::from(ts.clone())));
+        }
+        if let Some(realm) = &realm {
+            builder = builder.realm(realm.clone());
+        }
+        let signer = builder.build().unwrap();
+        let options = SignOptions { nonce: Some(nonce), timestamp: Some(NOW), ..Default::default() };
+
+        let general = signer
+            .sign_parts(&case.method, &uri.parse().unwrap(), content_type, &body, &options)
+            .unwrap();
+        let mut request = http::Request::builder().method(case.method.as_str()).uri(uri.as_str());
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let mut request: auth_core::AuthRequest = request.body(bytes::Bytes::from(body)).unwrap();
+        signer.sign_with(&mut request, &options).unwrap();
+        prop_assert_eq!(
+            request.headers()["authorization"].to_str().unwrap(),
+            general.authorization.as_str()
+        );
+    }
+}
