@@ -347,8 +347,9 @@ pub fn worker() -> Result<(), String> {
         .next()
         .ok_or("no scenario on stdin")?
         .map_err(|e| e.to_string())?;
-    let scenario: Scenario =
-        serde_json::from_str(&first).map_err(|e| format!("not a scenario: {e}"))?;
+    // The position only: serde's message may quote a value, and values are secrets.
+    let scenario: Scenario = serde_json::from_str(&first)
+        .map_err(|e| format!("not a scenario (line {}, column {})", e.line(), e.column()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

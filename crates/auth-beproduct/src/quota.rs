@@ -119,17 +119,21 @@ impl DailyQuota {
     /// Counts one request, or refuses it.
     pub(crate) async fn acquire(&self) -> Result<(), Error> {
         let ends = self.today_ends();
-        let local = self.local.take(&self.key, self.limit, ends).await;
         if let Some(shared) = &self.shared {
             match shared.take(&self.key, self.limit, ends).await {
-                Ok(Some(_)) => return Ok(()),
+                Ok(Some(_)) => {
+                    // Sent: this process's own count follows, for a later outage. It
+                    // never exceeds the shared one, so it cannot refuse here.
+                    let _ = self.local.take(&self.key, self.limit, ends).await;
+                    return Ok(());
+                }
                 Ok(None) => return Err(self.refused(ends)),
                 Err(e) => {
                     tracing::warn!(key = %self.key, error = %e, "shared quota unavailable; counting in this process");
                 }
             }
         }
-        match local {
+        match self.local.take(&self.key, self.limit, ends).await {
             Ok(Some(_)) => Ok(()),
             _ => Err(self.refused(ends)),
         }

@@ -65,6 +65,13 @@ fn fixed(name: &'static str, value: &str) -> Entry {
     }
 }
 
+/// Writes `name%3Dvalue` for a value that needs no encoding.
+fn push_pair(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"%3D");
+    out.extend_from_slice(value.as_bytes());
+}
+
 thread_local! {
     /// The base string of the sign in progress on this thread.
     static BASE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -186,15 +193,9 @@ impl Prepared {
             separate(out);
             match &entry.value {
                 Slot::Fixed(piece) => out.extend_from_slice(piece),
-                Slot::Nonce | Slot::Timestamp => {
-                    out.extend_from_slice(entry.name.as_bytes());
-                    out.extend_from_slice(b"%3D");
-                    // Digits, or a nonce checked to need no encoding.
-                    out.extend_from_slice(match entry.value {
-                        Slot::Nonce => nonce.as_bytes(),
-                        _ => timestamp.as_bytes(),
-                    });
-                }
+                // Digits, or a nonce checked to need no encoding.
+                Slot::Nonce => push_pair(out, entry.name, nonce),
+                Slot::Timestamp => push_pair(out, entry.name, timestamp),
             }
         }
         for param in request {
