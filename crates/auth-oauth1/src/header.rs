@@ -24,23 +24,25 @@ pub(crate) fn build(realm: Option<&str>, protocol: &[(&str, &str)], signature: &
     len += 2 * fields; // ", " separators
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(PREFIX);
-    let mut push = |name: &str, value: &str| {
-        push_encoded(&mut out, name.as_bytes());
-        out.extend_from_slice(b"=\"");
-        push_encoded(&mut out, value.as_bytes());
-        out.extend_from_slice(b"\", ");
-    };
     if let Some(r) = realm {
-        push("realm", r);
+        push_pair(&mut out, "realm", r);
     }
     for (name, value) in protocol {
-        push(name, value);
+        push_pair(&mut out, name, value);
     }
     push_encoded(&mut out, b"oauth_signature");
     out.extend_from_slice(b"=\"");
     push_encoded(&mut out, signature.as_bytes());
     out.push(b'"');
     out
+}
+
+/// Appends `name="value", ` (both encoded per §3.6): one parameter of the header.
+pub(crate) fn push_pair(out: &mut Vec<u8>, name: &str, value: &str) {
+    push_encoded(out, name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    push_encoded(out, value.as_bytes());
+    out.extend_from_slice(b"\", ");
 }
 
 /// A parsed OAuth `Authorization` header.

@@ -17,6 +17,7 @@ use http::Uri;
 
 use crate::base_string::{Params, push_method_and_uri, request_params};
 use crate::encode::{encoded_len, is_unreserved, push_encoded, push_encoded_twice};
+use crate::header::push_pair as push_header_pair;
 use crate::signature::{SignatureValue, SigningKey};
 use crate::{Error, SignatureMethod};
 
@@ -48,13 +49,6 @@ pub(crate) struct Prepared {
     header_tail: Box<[u8]>,
 }
 
-fn header_pair(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"=\"");
-    push_encoded(out, value.as_bytes());
-    out.extend_from_slice(b"\", ");
-}
-
 fn fixed(name: &'static str, value: &str) -> Entry {
     let mut piece = name.as_bytes().to_vec();
     piece.extend_from_slice(b"%3D");
@@ -66,7 +60,7 @@ fn fixed(name: &'static str, value: &str) -> Entry {
 }
 
 /// Writes `name%3Dvalue` for a value that needs no encoding.
-fn push_pair(out: &mut Vec<u8>, name: &str, value: &str) {
+fn push_base_pair(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"%3D");
     out.extend_from_slice(value.as_bytes());
@@ -106,18 +100,18 @@ impl Prepared {
 
         let mut head = b"OAuth ".to_vec();
         if let Some(realm) = realm {
-            header_pair(&mut head, "realm", realm);
+            push_header_pair(&mut head, "realm", realm);
         }
-        header_pair(&mut head, "oauth_consumer_key", consumer_key);
+        push_header_pair(&mut head, "oauth_consumer_key", consumer_key);
         head.extend_from_slice(b"oauth_nonce=\"");
         let mut middle = b"\", ".to_vec();
-        header_pair(&mut middle, "oauth_signature_method", method.as_str());
+        push_header_pair(&mut middle, "oauth_signature_method", method.as_str());
         middle.extend_from_slice(b"oauth_timestamp=\"");
         let mut tail = b"\", ".to_vec();
         if let Some(token) = token {
-            header_pair(&mut tail, "oauth_token", token);
+            push_header_pair(&mut tail, "oauth_token", token);
         }
-        header_pair(&mut tail, "oauth_version", "1.0");
+        push_header_pair(&mut tail, "oauth_version", "1.0");
         tail.extend_from_slice(b"oauth_signature=\"");
         Self {
             base,
@@ -194,8 +188,8 @@ impl Prepared {
             match &entry.value {
                 Slot::Fixed(piece) => out.extend_from_slice(piece),
                 // Digits, or a nonce checked to need no encoding.
-                Slot::Nonce => push_pair(out, entry.name, nonce),
-                Slot::Timestamp => push_pair(out, entry.name, timestamp),
+                Slot::Nonce => push_base_pair(out, entry.name, nonce),
+                Slot::Timestamp => push_base_pair(out, entry.name, timestamp),
             }
         }
         for param in request {
