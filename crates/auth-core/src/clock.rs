@@ -19,6 +19,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now_coarse(&self) -> SystemTime {
         self.now()
     }
+
+    /// Whole seconds since the Unix epoch by [`now_coarse`](Self::now_coarse) (0
+    /// before the epoch): a protocol timestamp, on every signed request.
+    fn unix_seconds_coarse(&self) -> u64 {
+        unix_seconds(self.now_coarse())
+    }
 }
 
 /// The operating system's clock.
@@ -42,21 +48,32 @@ impl Clock for SystemClock {
     }
 
     fn now_coarse(&self) -> SystemTime {
-        let mono = coarsetime::Instant::now_without_cache_update().as_u64();
-        let mono_nanos = coarsetime::Duration::from_u64(mono).as_nanos();
-        let anchor_mono = ANCHOR_MONO.load(Ordering::Relaxed);
-        let anchor_wall = ANCHOR_WALL.load(Ordering::Relaxed);
-        let since = mono_nanos.wrapping_sub(anchor_mono);
-        if anchor_wall == 0 || since > REANCHOR_NANOS {
-            // Renew the anchor. Racing writers store equally good anchors; a reader
-            // that sees one half of a pair is off by at most the renewal interval.
-            let wall = SystemTime::now();
-            ANCHOR_WALL.store(to_nanos(wall), Ordering::Relaxed);
-            ANCHOR_MONO.store(mono_nanos, Ordering::Relaxed);
-            return wall;
-        }
-        UNIX_EPOCH + Duration::from_nanos(anchor_wall.saturating_add(since))
+        UNIX_EPOCH + Duration::from_nanos(coarse_wall_nanos())
     }
+
+    /// Divides the nanoseconds: building a `SystemTime` and measuring it from the
+    /// epoch again cost as much as reading the clock (`oauth1_sign` benchmark).
+    fn unix_seconds_coarse(&self) -> u64 {
+        coarse_wall_nanos() / 1_000_000_000
+    }
+}
+
+/// Wall-clock nanoseconds since the epoch by the coarse monotonic clock and the anchor.
+fn coarse_wall_nanos() -> u64 {
+    let mono = coarsetime::Instant::now_without_cache_update().as_u64();
+    let mono_nanos = coarsetime::Duration::from_u64(mono).as_nanos();
+    let anchor_mono = ANCHOR_MONO.load(Ordering::Relaxed);
+    let anchor_wall = ANCHOR_WALL.load(Ordering::Relaxed);
+    let since = mono_nanos.wrapping_sub(anchor_mono);
+    if anchor_wall == 0 || since > REANCHOR_NANOS {
+        // Renew the anchor. Racing writers store equally good anchors; a reader that
+        // sees one half of a pair is off by at most the renewal interval.
+        let wall = to_nanos(SystemTime::now());
+        ANCHOR_WALL.store(wall, Ordering::Relaxed);
+        ANCHOR_MONO.store(mono_nanos, Ordering::Relaxed);
+        return wall;
+    }
+    anchor_wall.saturating_add(since)
 }
 
 /// A clock that moves only when told to. Cloning it shares the same time, so a test
@@ -155,8 +172,14 @@ mod tests {
                 Err(e) => e.duration(),
             };
             assert!(skew < Duration::from_millis(50), "skew {skew:?}");
+            // The seconds agree with the coarse time's (to the second it may cross).
+            let seconds = SystemClock.unix_seconds_coarse();
+            let expected = unix_seconds(SystemClock.now_coarse());
+            assert!(expected.abs_diff(seconds) <= 1, "{seconds} vs {expected}");
             std::thread::sleep(Duration::from_millis(5));
         }
+        let manual = ManualClock::starting_at_unix(1_318_622_958);
+        assert_eq!(manual.unix_seconds_coarse(), 1_318_622_958);
     }
 
     #[test]
