@@ -53,6 +53,7 @@ mod error;
 #[cfg(feature = "reqwest")]
 mod flow;
 mod header;
+mod hmac_sha1;
 mod prepared;
 mod signature;
 mod signer;

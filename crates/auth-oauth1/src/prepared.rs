@@ -11,14 +11,15 @@
 //! [`header::build`](crate::header::build)), and a property test checks that both
 //! agree byte for byte.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use http::Uri;
 
-use crate::base_string::{Params, push_method_and_uri, request_params};
-use crate::encode::{encoded_len, is_unreserved, push_encoded, push_encoded_twice};
+use crate::base_string::{Param, Params, push_method_and_uri, request_params};
+use crate::encode::{encoded_len, push_encoded, push_encoded_twice};
 use crate::header::push_pair as push_header_pair;
-use crate::signature::{SignatureValue, SigningKey};
+use crate::signature::SigningKey;
+use crate::signer::Stamp;
 use crate::{Error, SignatureMethod};
 
 /// One protocol parameter in the base string.
@@ -60,15 +61,15 @@ fn fixed(name: &'static str, value: &str) -> Entry {
 }
 
 /// Writes `name%3Dvalue` for a value that needs no encoding.
-fn push_base_pair(out: &mut Vec<u8>, name: &str, value: &str) {
+fn push_base_pair(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"%3D");
-    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(value);
 }
 
 thread_local! {
-    /// The base string of the sign in progress on this thread.
-    static BASE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The buffer for the base string of the next sign on this thread.
+    static BASE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// A buffer that grew past this is not kept for the next sign.
@@ -131,10 +132,9 @@ impl Prepared {
         method: &str,
         uri: &Uri,
         form_body: Option<&[u8]>,
-        nonce: &str,
-        timestamp: &str,
+        stamp: &Stamp<'_>,
     ) -> Option<Result<Vec<u8>, Error>> {
-        if !nonce.bytes().all(is_unreserved) {
+        if !stamp.plain_nonce {
             return None;
         }
         let mut params = Params::new();
@@ -143,35 +143,35 @@ impl Prepared {
             return None;
         }
         // §3.4.1.3.2: sorted by encoded name, then encoded value.
-        params.sort_unstable_by(crate::base_string::Param::cmp);
-        let signature = BASE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut out) => {
-                let signed = self.sign_base(&mut out, key, method, uri, &params, nonce, timestamp);
-                if out.capacity() > KEPT_CAPACITY {
-                    *out = Vec::new();
-                }
-                signed
-            }
-            Err(_) => self.sign_base(&mut Vec::new(), key, method, uri, &params, nonce, timestamp),
-        });
-        Some(signature.map(|signature| self.header(nonce, timestamp, signature.as_bytes())))
+        params.sort_unstable_by(Param::cmp);
+        let request = Request {
+            method,
+            uri,
+            params: params.iter(),
+            nonce: stamp.nonce,
+            timestamp: stamp.timestamp,
+        };
+        // The thread's buffer is taken and put back rather than borrowed: no borrow
+        // flag to check, and a sign that ever ran inside another would find it empty
+        // and grow its own.
+        let mut out = BASE.take();
+        let header = self.sign(&mut out, key, request);
+        if out.capacity() <= KEPT_CAPACITY {
+            BASE.set(out);
+        }
+        Some(header)
     }
 
-    /// Writes the base string into `out` and signs it.
-    #[allow(clippy::too_many_arguments)] // the parts of one request
-    fn sign_base(
+    /// Writes the base string into `out`, signs it and writes the header.
+    fn sign<'r>(
         &self,
         out: &mut Vec<u8>,
         key: &SigningKey,
-        method: &str,
-        uri: &Uri,
-        params: &Params<'_>,
-        nonce: &str,
-        timestamp: &str,
-    ) -> Result<SignatureValue, Error> {
+        request: Request<'r, impl Iterator<Item = &'r Param<'r>>>,
+    ) -> Result<Vec<u8>, Error> {
         out.clear();
-        push_method_and_uri(out, method, uri)?;
-        let mut request = params.iter().peekable();
+        push_method_and_uri(out, request.method, request.uri)?;
+        let mut params = request.params.peekable();
         let mut first = true;
         let mut separate = |out: &mut Vec<u8>| {
             if !first {
@@ -180,7 +180,7 @@ impl Prepared {
             first = false;
         };
         for entry in &self.base {
-            while let Some(param) = request.next_if(|p| p.cmp_name(entry.name).is_lt()) {
+            while let Some(param) = params.next_if(|p| p.cmp_name(entry.name).is_lt()) {
                 separate(out);
                 param.push(out);
             }
@@ -188,18 +188,20 @@ impl Prepared {
             match &entry.value {
                 Slot::Fixed(piece) => out.extend_from_slice(piece),
                 // Digits, or a nonce checked to need no encoding.
-                Slot::Nonce => push_base_pair(out, entry.name, nonce),
-                Slot::Timestamp => push_base_pair(out, entry.name, timestamp),
+                Slot::Nonce => push_base_pair(out, entry.name, request.nonce),
+                Slot::Timestamp => push_base_pair(out, entry.name, request.timestamp),
             }
         }
-        for param in request {
+        for param in params {
             separate(out);
             param.push(out);
         }
-        key.sign(out)
+        key.sign_then(out, |signature| {
+            self.header(request.nonce, request.timestamp, signature)
+        })
     }
 
-    fn header(&self, nonce: &str, timestamp: &str, signature: &[u8]) -> Vec<u8> {
+    fn header(&self, nonce: &[u8], timestamp: &[u8], signature: &[u8]) -> Vec<u8> {
         let len = self.header_head.len()
             + nonce.len()
             + self.header_middle.len()
@@ -210,12 +212,21 @@ impl Prepared {
         // Exactly the length, so that a header value takes it over without copying.
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(&self.header_head);
-        out.extend_from_slice(nonce.as_bytes());
+        out.extend_from_slice(nonce);
         out.extend_from_slice(&self.header_middle);
-        out.extend_from_slice(timestamp.as_bytes());
+        out.extend_from_slice(timestamp);
         out.extend_from_slice(&self.header_tail);
         push_encoded(&mut out, signature);
         out.push(b'"');
         out
     }
+}
+
+/// The parts of the request being signed, its parameters in base-string order.
+struct Request<'r, P> {
+    method: &'r str,
+    uri: &'r Uri,
+    params: P,
+    nonce: &'r [u8],
+    timestamp: &'r [u8],
 }

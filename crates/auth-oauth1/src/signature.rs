@@ -2,9 +2,9 @@
 //! the key material they use.
 //!
 //! Backends were chosen by measurement (see the design brief and the `oauth1_sign`
-//! benchmark): HMAC-SHA1 uses RustCrypto `hmac` + `sha1`, whose SHA-1 uses the CPU's
-//! SHA extensions (four times faster than ring's portable SHA-1 here); SHA-256,
-//! SHA-512 and RSA use ring.
+//! benchmark): HMAC-SHA1 is the `hmac_sha1` module over the RustCrypto `sha1`
+//! compression function, which uses the CPU's SHA extensions (four times faster than
+//! ring's portable SHA-1 here); SHA-256, SHA-512 and RSA use ring.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use sha1::Sha1;
 
 use crate::Error;
 use crate::encode::push_encoded_str;
+use crate::hmac_sha1::HmacSha1Key;
 
 /// How a request is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,8 +109,8 @@ impl fmt::Debug for RsaPrivateKey {
 /// Key material prepared for one signature method.
 #[derive(Clone)]
 pub(crate) enum SigningKey {
-    /// The keyed HMAC-SHA1 state: cloned per signature, so key setup is done once.
-    HmacSha1(Hmac<Sha1>),
+    /// The keyed HMAC-SHA1 states: key setup is done once.
+    HmacSha1(HmacSha1Key),
     HmacSha256(ring::hmac::Key),
     HmacSha512(ring::hmac::Key),
     Plaintext(SecretString),
@@ -133,10 +134,7 @@ impl SigningKey {
         let key = || key_text(consumer_secret, token_secret);
         Ok(match method {
             SignatureMethod::HmacSha1 => {
-                let key = key();
-                let mac = Hmac::<Sha1>::new_from_slice(key.expose_secret().as_bytes())
-                    .map_err(|_| Error::InvalidKey("HMAC key"))?;
-                Self::HmacSha1(mac)
+                Self::HmacSha1(HmacSha1Key::new(key().expose_secret().as_bytes()))
             }
             SignatureMethod::HmacSha256 => Self::HmacSha256(ring::hmac::Key::new(
                 ring::hmac::HMAC_SHA256,
@@ -164,19 +162,20 @@ impl SigningKey {
         }
     }
 
-    /// Signs `base_string`; the signature is base64 (PLAINTEXT: the key itself).
-    pub(crate) fn sign(&self, base_string: &[u8]) -> Result<SignatureValue, Error> {
+    /// Signs `base_string` and hands the signature (base64; PLAINTEXT: the key
+    /// itself) to `then`, from the stack: a signature returned by value was copied
+    /// through three frames, each copy stalling on the bytes just written.
+    pub(crate) fn sign_then<R>(
+        &self,
+        base_string: &[u8],
+        then: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, Error> {
         match self {
-            Self::HmacSha1(keyed) => {
-                let mut mac = keyed.clone();
-                mac.update(base_string);
-                Ok(SignatureValue::base64(&mac.finalize().into_bytes()))
-            }
+            Self::HmacSha1(key) => base64_then(&key.sign(base_string), then),
             Self::HmacSha256(key) | Self::HmacSha512(key) => {
-                let tag = ring::hmac::sign(key, base_string);
-                Ok(SignatureValue::base64(tag.as_ref()))
+                base64_then(ring::hmac::sign(key, base_string).as_ref(), then)
             }
-            Self::Plaintext(key) => Ok(SignatureValue::Heap(key.expose_secret().to_owned())),
+            Self::Plaintext(key) => Ok(then(key.expose_secret().as_bytes())),
             Self::RsaSha256(key) => {
                 let rng = ring::rand::SystemRandom::new();
                 let mut signature = vec![0u8; key.0.public().modulus_len()];
@@ -188,10 +187,27 @@ impl SigningKey {
                         &mut signature,
                     )
                     .map_err(|_| Error::InvalidKey("RSA signing failed"))?;
-                Ok(SignatureValue::Heap(STANDARD.encode(signature)))
+                Ok(then(STANDARD.encode(signature).as_bytes()))
             }
         }
     }
+
+    /// Signs `base_string`; the signature is base64 (PLAINTEXT: the key itself).
+    pub(crate) fn sign(&self, base_string: &[u8]) -> Result<String, Error> {
+        self.sign_then(base_string, |signature| {
+            String::from_utf8_lossy(signature).into_owned()
+        })
+    }
+}
+
+/// Hands `raw` in base64 to `then`, encoded on the stack (88 characters hold an
+/// HMAC-SHA512).
+fn base64_then<R>(raw: &[u8], then: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+    let mut buf = [0u8; 88];
+    let len = STANDARD
+        .encode_slice(raw, &mut buf)
+        .map_err(|_| Error::InvalidKey("signature buffer"))?;
+    Ok(then(&buf[..len]))
 }
 
 /// What a verifier checks a signature against.
@@ -249,44 +265,12 @@ impl VerifyingKey {
                 else {
                     return false;
                 };
-                match key.sign(base_string) {
-                    Ok(expected) => {
-                        constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes())
-                    }
-                    Err(_) => false,
-                }
+                key.sign_then(base_string, |expected| {
+                    constant_time_eq(expected, signature.as_bytes())
+                })
+                .unwrap_or(false)
             }
             _ => false,
-        }
-    }
-}
-
-/// A signature, on the stack for HMACs (at most 88 base64 characters for SHA-512).
-pub(crate) enum SignatureValue {
-    Stack { buf: [u8; 88], len: usize },
-    Heap(String),
-}
-
-impl SignatureValue {
-    fn base64(raw: &[u8]) -> Self {
-        let mut buf = [0u8; 88];
-        match STANDARD.encode_slice(raw, &mut buf) {
-            Ok(len) => Self::Stack { buf, len },
-            Err(_) => Self::Heap(STANDARD.encode(raw)),
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Stack { buf, len } => buf.get(..*len).unwrap_or_default(),
-            Self::Heap(s) => s.as_bytes(),
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Self::Stack { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
-            Self::Heap(s) => s,
         }
     }
 }

@@ -4,9 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::{
-    AuthRequest, Authorize, Clock, CredentialProvider, SecretString, SystemClock, unix_seconds,
-};
+use auth_core::{AuthRequest, Authorize, Clock, CredentialProvider, SecretString, SystemClock};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
@@ -14,8 +12,9 @@ use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use crate::base_string::{base_string_bytes, is_form_urlencoded, itoa, itoa_buf};
+use crate::encode::is_unreserved;
 use crate::prepared::Prepared;
-use crate::signature::{RsaPrivateKey, SignatureValue, SigningKey};
+use crate::signature::{RsaPrivateKey, SigningKey};
 use crate::{Error, SignatureMethod, header};
 
 /// The consumer (client) credentials: a public key and a shared secret.
@@ -290,15 +289,15 @@ impl Signer {
         let _span = self.span(method);
         let mut nonce_buf = [0u8; 24];
         let mut ts_buf = itoa_buf();
-        let (nonce, timestamp) = self.nonce_and_timestamp(options, &mut nonce_buf, &mut ts_buf)?;
+        let stamp = self.stamp(options, &mut nonce_buf, &mut ts_buf)?;
         let (base_string, signature, authorization) =
-            self.compute(method, uri, content_type, body, options, nonce, timestamp)?;
+            self.compute(method, uri, content_type, body, options, &stamp)?;
         let ascii = |bytes: Vec<u8>| {
             String::from_utf8(bytes).map_err(|_| Error::InvalidUri("the output is not ASCII"))
         };
         Ok(Signed {
             base_string: ascii(base_string)?,
-            signature: signature.as_str().to_owned(),
+            signature,
             authorization: ascii(authorization)?,
         })
     }
@@ -317,25 +316,20 @@ impl Signer {
         let is_form = is_form_urlencoded(content_type);
         let mut nonce_buf = [0u8; 24];
         let mut ts_buf = itoa_buf();
-        let (nonce, timestamp) = self.nonce_and_timestamp(options, &mut nonce_buf, &mut ts_buf)?;
+        let stamp = self.stamp(options, &mut nonce_buf, &mut ts_buf)?;
         // The body hash, a callback and a verifier are protocol parameters of their
         // own: the general way writes those.
         let prepared_fits = options.callback.is_none()
             && options.verifier.is_none()
             && (is_form || !self.body_hash);
         if prepared_fits
-            && let Some(header) = self.prepared.authorization(
-                &self.key,
-                method,
-                uri,
-                is_form.then_some(body),
-                nonce,
-                timestamp,
-            )
+            && let Some(header) =
+                self.prepared
+                    .authorization(&self.key, method, uri, is_form.then_some(body), &stamp)
         {
             return header;
         }
-        self.compute(method, uri, content_type, body, options, nonce, timestamp)
+        self.compute(method, uri, content_type, body, options, &stamp)
             .map(|(_, _, header)| header)
     }
 
@@ -352,31 +346,36 @@ impl Signer {
 
     /// The nonce and timestamp given in `options`, or a fresh random nonce (128 bits,
     /// URL-safe base64) and the clock's time.
-    fn nonce_and_timestamp<'a>(
+    fn stamp<'a>(
         &self,
         options: &SignOptions<'a>,
         nonce_buf: &'a mut [u8; 24],
         ts_buf: &'a mut [u8; 20],
-    ) -> Result<(&'a str, &'a str), Error> {
-        let nonce = match options.nonce {
-            Some(n) => n,
+    ) -> Result<Stamp<'a>, Error> {
+        let (nonce, plain_nonce) = match options.nonce {
+            Some(n) => (n.as_bytes(), n.bytes().all(is_unreserved)),
             None => {
                 // Two 64-bit draws (an array of bytes would draw once per byte).
                 let raw = rand::random::<u128>().to_le_bytes();
                 let len = URL_SAFE_NO_PAD
                     .encode_slice(raw, nonce_buf)
                     .map_err(|_| Error::InvalidKey("nonce buffer"))?;
-                std::str::from_utf8(&nonce_buf[..len]).map_err(|_| Error::InvalidKey("nonce"))?
+                // The URL-safe alphabet is unreserved: nothing to encode.
+                (&nonce_buf[..len], true)
             }
         };
         let timestamp = itoa(
             options
                 .timestamp
                 // Whole seconds: the coarse clock (a few ns) is exact enough.
-                .unwrap_or_else(|| unix_seconds(self.clock.now_coarse())),
+                .unwrap_or_else(|| self.clock.unix_seconds_coarse()),
             ts_buf,
         );
-        Ok((nonce, timestamp))
+        Ok(Stamp {
+            nonce,
+            plain_nonce,
+            timestamp,
+        })
     }
 
     /// The general way: every option, and the base string and signature kept.
@@ -388,9 +387,10 @@ impl Signer {
         content_type: Option<&str>,
         body: &[u8],
         options: &SignOptions<'_>,
-        nonce: &str,
-        timestamp: &str,
-    ) -> Result<(Vec<u8>, SignatureValue, Vec<u8>), Error> {
+        stamp: &Stamp<'_>,
+    ) -> Result<(Vec<u8>, String, Vec<u8>), Error> {
+        let ascii = |bytes| std::str::from_utf8(bytes).map_err(|_| Error::InvalidKey("nonce"));
+        let (nonce, timestamp) = (ascii(stamp.nonce)?, ascii(stamp.timestamp)?);
         let is_form = is_form_urlencoded(content_type);
         let mut hash_buf = [0u8; 28];
         let body_hash = if self.body_hash && !is_form {
@@ -436,9 +436,18 @@ impl Signer {
 
         let base = base_string_bytes(method, uri, is_form.then_some(body), protocol)?;
         let signature = self.key.sign(&base)?;
-        let header = header::build(self.realm.as_deref(), protocol, signature.as_str());
+        let header = header::build(self.realm.as_deref(), protocol, &signature);
         Ok((base, signature, header))
     }
+}
+
+/// The nonce and timestamp of one sign, as the bytes sent.
+pub(crate) struct Stamp<'a> {
+    pub(crate) nonce: &'a [u8],
+    /// Whether the nonce is unreserved characters only (a generated one is).
+    pub(crate) plain_nonce: bool,
+    /// Decimal digits.
+    pub(crate) timestamp: &'a [u8],
 }
 
 impl CredentialProvider for Signer {
