@@ -6,7 +6,9 @@ use http::Uri;
 use smallvec::SmallVec;
 
 use crate::Error;
-use crate::encode::{cmp_bytes, cmp_encoded, is_unreserved, push_encoded, push_encoded_twice};
+use crate::encode::{
+    cmp_bytes, cmp_encoded, is_unreserved, push_encoded, push_encoded_twice, unreserved,
+};
 
 /// The protocol parameters that go into the base string (and the header), as
 /// `(name, value)` pairs, decoded. `oauth_signature` and `realm` never do.
@@ -106,7 +108,7 @@ const fn class_table() -> [Class; 256] {
             Class::Ampersand
         } else if c == b'=' {
             Class::Equals
-        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c == b'~' {
+        } else if unreserved(c) {
             Class::Unreserved
         } else {
             Class::Other

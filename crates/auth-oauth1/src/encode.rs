@@ -30,12 +30,16 @@ pub fn encode(text: &str) -> Cow<'_, str> {
     utf8_percent_encode(text, OAUTH_ENCODE_SET).into()
 }
 
+/// The unreserved characters of §3.6, for tables built at compile time.
+pub(crate) const fn unreserved(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
+}
+
 const fn unreserved_table() -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c == b'~';
+        table[b] = unreserved(b as u8);
         b += 1;
     }
     table
@@ -69,7 +73,7 @@ fn push_with(out: &mut Vec<u8>, text: &[u8], prefix: &[u8]) {
 /// The number of unreserved bytes `text` starts with: sixteen at a time while they
 /// all are (arithmetic the compiler turns into a few vector instructions, where a
 /// table lookup per byte cost six instructions a byte), then byte by byte.
-pub(crate) fn plain_prefix_len(text: &[u8]) -> usize {
+fn plain_prefix_len(text: &[u8]) -> usize {
     let (chunks, _) = text.as_chunks::<16>();
     let whole = chunks.iter().take_while(|c| all_unreserved(c)).count() * 16;
     whole

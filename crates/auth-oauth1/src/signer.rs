@@ -389,7 +389,9 @@ impl Signer {
         options: &SignOptions<'_>,
         stamp: &Stamp<'_>,
     ) -> Result<(Vec<u8>, String, Vec<u8>), Error> {
-        let ascii = |bytes| std::str::from_utf8(bytes).map_err(|_| Error::InvalidKey("nonce"));
+        // A nonce given as `&str` or generated, and digits: never fails.
+        let ascii =
+            |bytes| std::str::from_utf8(bytes).map_err(|_| Error::InvalidKey("nonce or timestamp"));
         let (nonce, timestamp) = (ascii(stamp.nonce)?, ascii(stamp.timestamp)?);
         let is_form = is_form_urlencoded(content_type);
         let mut hash_buf = [0u8; 28];
