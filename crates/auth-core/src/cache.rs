@@ -29,11 +29,9 @@ use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
 
-use crate::Renewal;
-
 use crate::{
-    AuthRequest, Authorize, Clock, CredentialProvider, Error, InMemoryTokenStore, RefreshPolicy,
-    StoreKey, SystemClock, Token, TokenSource, TokenStore,
+    AuthRequest, Authorize, Clock, CredentialProvider, Error, InMemoryTokenStore, Lease,
+    RefreshPolicy, Renewal, StoreKey, SystemClock, Token, TokenSource, TokenStore,
 };
 
 /// After a background refresh fails, the next one waits at least this long.
@@ -370,16 +368,27 @@ impl<S: TokenSource> Inner<S> {
             tracing::warn!(key = %self.key, "lease holder wrote no token in time; fetching");
             return self.fetch_from_source(previous.as_deref(), started).await;
         };
+        // The store was read before the lease was taken: a holder that finished in
+        // between has written its token and released the lease, so read once more.
+        if let Some(stored) = self.fresh_from_store().await {
+            tracing::debug!(key = %self.key, "token written to the store just before the lease");
+            self.release(lease).await;
+            return Ok(stored);
+        }
         let outcome = self.fetch_from_source(previous.as_deref(), started).await;
         if let Ok(cached) = &outcome
             && let Err(error) = self.store.put(&self.key, &cached.token).await
         {
             tracing::warn!(key = %self.key, %error, "could not write the token to the store");
         }
+        self.release(lease).await;
+        outcome
+    }
+
+    async fn release(&self, lease: Lease) {
         if let Err(error) = self.store.release(&self.key, lease).await {
             tracing::warn!(key = %self.key, %error, "could not release the refresh lease");
         }
-        outcome
     }
 
     async fn fetch_from_source(&self, previous: Option<&CachedToken>, started: Instant) -> Outcome {

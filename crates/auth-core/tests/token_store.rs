@@ -138,3 +138,60 @@ async fn a_failing_store_is_bypassed() {
         Err(Error::InvalidResponse { .. })
     ));
 }
+
+/// A store whose first reads answer "empty": a read made just before another process
+/// wrote its token, seen as it arrives.
+#[derive(Debug)]
+struct ReadBeforeTheWrite {
+    inner: Arc<InMemoryTokenStore>,
+    stale_reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl TokenStore for ReadBeforeTheWrite {
+    async fn get(&self, key: &StoreKey) -> Result<Option<Token>, Error> {
+        use std::sync::atomic::Ordering;
+        let stale = self
+            .stale_reads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if stale {
+            return Ok(None);
+        }
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &StoreKey, token: &Token) -> Result<(), Error> {
+        self.inner.put(key, token).await
+    }
+    async fn remove(&self, key: &StoreKey) -> Result<(), Error> {
+        self.inner.remove(key).await
+    }
+    async fn try_lease(&self, key: &StoreKey, ttl: Duration) -> Result<Option<Lease>, Error> {
+        self.inner.try_lease(key, ttl).await
+    }
+    async fn release(&self, key: &StoreKey, lease: Lease) -> Result<(), Error> {
+        self.inner.release(key, lease).await
+    }
+}
+
+/// The interleaving behind a fleet that once made two token requests on an empty
+/// store: B reads (nothing yet), A fetches, writes and releases the lease, B takes the
+/// free lease. B must read again under its lease and use A's token.
+#[tokio::test]
+async fn a_token_written_between_the_read_and_the_lease_is_used() {
+    let (clock, server) = start();
+    let memory = Arc::new(InMemoryTokenStore::new());
+    let a = provider(&server, &clock, Arc::clone(&memory) as Arc<dyn TokenStore>);
+    let b = provider(
+        &server,
+        &clock,
+        Arc::new(ReadBeforeTheWrite {
+            inner: Arc::clone(&memory),
+            stale_reads: 1.into(),
+        }),
+    );
+    let from_a = header(&a).await.unwrap();
+    let from_b = header(&b).await.unwrap();
+    assert_eq!(from_b, from_a, "B uses the token A wrote");
+    assert_eq!(server.server().requests(TOKEN_PATH), 1, "one token request");
+}
