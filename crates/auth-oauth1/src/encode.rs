@@ -53,21 +53,34 @@ pub(crate) fn is_unreserved(b: u8) -> bool {
     UNRESERVED[usize::from(b)]
 }
 
-/// Appends `text` encoded once (`prefix` `b"%"`) or twice (`prefix` `b"%25"`, then
-/// the hex digits: the encoding of `%XX` is `%25XX`): runs of unreserved bytes are
-/// found by [`plain_prefix_len`] and copied whole.
-fn push_with(out: &mut Vec<u8>, text: &[u8], prefix: &[u8]) {
+/// Appends `text` encoded once or twice (the encoding of `%XX` is `%25XX`): runs of
+/// unreserved bytes are found by [`plain_prefix_len`] and copied whole.
+fn push_with(out: &mut Vec<u8>, text: &[u8], prefix: Prefix) {
     let mut rest = text;
     loop {
         let at = plain_prefix_len(rest);
-        out.extend_from_slice(&rest[..at]);
+        if at > 0 {
+            out.extend_from_slice(&rest[..at]);
+        }
         let Some(&b) = rest.get(at) else {
             return;
         };
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        let (high, low) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]);
+        // Arrays of a size known here: stored in place, where a slice of either
+        // length was a `memcpy` call for three or five bytes.
+        match prefix {
+            Prefix::Once => out.extend_from_slice(&[b'%', high, low]),
+            Prefix::Twice => out.extend_from_slice(&[b'%', b'2', b'5', high, low]),
+        }
         rest = &rest[at + 1..];
     }
+}
+
+/// How a reserved byte is written: `%XX`, or encoded again, `%25XX`.
+#[derive(Clone, Copy)]
+enum Prefix {
+    Once,
+    Twice,
 }
 
 /// The number of unreserved bytes `text` starts with: sixteen at a time while they
@@ -93,13 +106,13 @@ fn all_unreserved(chunk: &[u8; 16]) -> bool {
 
 /// Appends `text` encoded per §3.6.
 pub(crate) fn push_encoded(out: &mut Vec<u8>, text: &[u8]) {
-    push_with(out, text, b"%");
+    push_with(out, text, Prefix::Once);
 }
 
 /// Appends the encoding of the encoding of `text` (what a parameter becomes in the
 /// base string), in one pass.
 pub(crate) fn push_encoded_twice(out: &mut Vec<u8>, text: &[u8]) {
-    push_with(out, text, b"%25");
+    push_with(out, text, Prefix::Twice);
 }
 
 /// Appends `text` encoded per §3.6 to a `String`.

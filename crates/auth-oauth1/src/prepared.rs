@@ -11,7 +11,7 @@
 //! [`header::build`](crate::header::build)), and a property test checks that both
 //! agree byte for byte.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use http::Uri;
 
@@ -50,6 +50,14 @@ pub(crate) struct Prepared {
     header_tail: Box<[u8]>,
 }
 
+thread_local! {
+    /// The buffer for the base string of the next sign on this thread.
+    static BASE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer that grew past this is not kept for the next sign.
+const KEPT_CAPACITY: usize = 16 * 1024;
+
 fn fixed(name: &'static str, value: &str) -> Entry {
     let mut piece = name.as_bytes().to_vec();
     piece.extend_from_slice(b"%3D");
@@ -66,14 +74,6 @@ fn push_base_pair(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(b"%3D");
     out.extend_from_slice(value);
 }
-
-thread_local! {
-    /// The buffer for the base string of the next sign on this thread.
-    static BASE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
-
-/// A buffer that grew past this is not kept for the next sign.
-const KEPT_CAPACITY: usize = 16 * 1024;
 
 impl Prepared {
     pub(crate) fn new(
@@ -151,15 +151,18 @@ impl Prepared {
             nonce: stamp.nonce,
             timestamp: stamp.timestamp,
         };
-        // The thread's buffer is taken and put back rather than borrowed: no borrow
-        // flag to check, and a sign that ever ran inside another would find it empty
-        // and grow its own.
-        let mut out = BASE.take();
-        let header = self.sign(&mut out, key, request);
-        if out.capacity() <= KEPT_CAPACITY {
-            BASE.set(out);
-        }
-        Some(header)
+        // The thread's buffer, borrowed in place. A sign that ever ran inside another
+        // (from a destructor, say) finds it borrowed and uses a buffer of its own.
+        Some(BASE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut out) => {
+                let header = self.sign(&mut out, key, request);
+                if out.capacity() > KEPT_CAPACITY {
+                    *out = Vec::new();
+                }
+                header
+            }
+            Err(_) => self.sign(&mut Vec::new(), key, request),
+        }))
     }
 
     /// Writes the base string into `out`, signs it and writes the header.
