@@ -209,8 +209,7 @@ pub(crate) fn push_method_and_uri(out: &mut Vec<u8>, method: &str, uri: &Uri) ->
         && port != default_port
     {
         out.extend_from_slice(b"%3A");
-        let mut digits = itoa_buf();
-        out.extend_from_slice(itoa(port.into(), &mut digits));
+        out.extend_from_slice(itoa::Buffer::new().format(port).as_bytes());
     }
     let path = uri.path();
     push_encoded(
@@ -403,24 +402,6 @@ fn form_decode(raw: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
 }
 
-pub(crate) fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// `n` in decimal (ASCII digits), written into `buf`.
-pub(crate) fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,13 +522,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn itoa_digits() {
-        let mut buf = itoa_buf();
-        assert_eq!(itoa(0, &mut buf), b"0");
-        assert_eq!(itoa(137131200, &mut buf), b"137131200");
-        assert_eq!(itoa(u64::MAX, &mut buf), b"18446744073709551615");
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::base_string::{base_string_bytes, is_form_urlencoded, itoa, itoa_buf};
+use crate::base_string::{base_string_bytes, is_form_urlencoded};
 use crate::encode::is_unreserved;
 use crate::prepared::Prepared;
 use crate::signature::{RsaPrivateKey, SigningKey};
@@ -288,7 +288,7 @@ impl Signer {
     ) -> Result<Signed, Error> {
         let _span = self.span(method);
         let mut nonce_buf = [0u8; 24];
-        let mut ts_buf = itoa_buf();
+        let mut ts_buf = itoa::Buffer::new();
         let stamp = self.stamp(options, &mut nonce_buf, &mut ts_buf)?;
         let (base_string, signature, authorization) =
             self.compute(method, uri, content_type, body, options, &stamp)?;
@@ -315,7 +315,7 @@ impl Signer {
         let _span = self.span(method);
         let is_form = is_form_urlencoded(content_type);
         let mut nonce_buf = [0u8; 24];
-        let mut ts_buf = itoa_buf();
+        let mut ts_buf = itoa::Buffer::new();
         let stamp = self.stamp(options, &mut nonce_buf, &mut ts_buf)?;
         // The body hash, a callback and a verifier are protocol parameters of their
         // own: the general way writes those.
@@ -350,7 +350,7 @@ impl Signer {
         &self,
         options: &SignOptions<'a>,
         nonce_buf: &'a mut [u8; 24],
-        ts_buf: &'a mut [u8; 20],
+        ts_buf: &'a mut itoa::Buffer,
     ) -> Result<Stamp<'a>, Error> {
         let (nonce, plain_nonce) = match options.nonce {
             Some(n) => (n.as_bytes(), n.bytes().all(is_unreserved)),
@@ -364,13 +364,14 @@ impl Signer {
                 (&nonce_buf[..len], true)
             }
         };
-        let timestamp = itoa(
-            options
-                .timestamp
-                // Whole seconds: the coarse clock (a few ns) is exact enough.
-                .unwrap_or_else(|| self.clock.unix_seconds_coarse()),
-            ts_buf,
-        );
+        let timestamp = ts_buf
+            .format(
+                options
+                    .timestamp
+                    // Whole seconds: the coarse clock (a few ns) is exact enough.
+                    .unwrap_or_else(|| self.clock.unix_seconds_coarse()),
+            )
+            .as_bytes();
         Ok(Stamp {
             nonce,
             plain_nonce,
