@@ -31,6 +31,11 @@ pub enum Fault {
     Redirect(String),
     /// The normal answer, its body sent one byte at a time with this pause between bytes.
     TrickleBody(Duration),
+    /// The request is processed in full (a code redeemed, a refresh token rotated,
+    /// counters moved), then its answer is thrown away and this status is sent instead,
+    /// with a plain-text body: a gateway that loses the upstream's answer after the
+    /// upstream committed. `CommitThen(StatusCode::BAD_GATEWAY)` is the usual one.
+    CommitThen(StatusCode),
 }
 
 impl Fault {
@@ -46,6 +51,12 @@ impl Fault {
             Fault::OversizedBody(_) => "oversized body",
             Fault::Redirect(_) => "redirect",
             Fault::TrickleBody(_) => "trickling body",
+            Fault::CommitThen(status) => match status.as_u16() {
+                502 => "502 after commit",
+                503 => "503 after commit",
+                504 => "504 after commit",
+                _ => "error after commit",
+            },
         }
     }
 }

@@ -15,8 +15,16 @@
 //!   `GET /resource`.
 //!
 //! Tokens are timed by the shared clock; ID tokens are RS256 JWTs with a `kid`.
+//!
+//! In [strict mode](AuthServerConfig::strict) the server also acts on replays, as
+//! RFC 6749 §4.1.2 and RFC 9700 §4.14.2 describe: a second redemption of a code, or a
+//! refresh token presented after it was rotated away, is refused with `invalid_grant`
+//! and revokes the whole token family (every access and refresh token descending from
+//! the same original grant). [`AuthServer::reuse_detections`],
+//! [`AuthServer::revoked_families`], [`AuthServer::redemptions`] and
+//! [`AuthServer::refreshes`] count what happened.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -216,6 +224,10 @@ pub struct AuthServerConfig {
     /// Whether access tokens are RS256 JWTs (`aud`, `jti`, `iat`, `nbf`, `exp`, `sub`,
     /// `scopes`) rather than opaque strings.
     pub jwt_access_tokens: bool,
+    /// Strict replay handling (see [`AuthServerConfig::strict`]): refresh tokens rotate
+    /// whatever [`rotate_refresh_tokens`](Self::rotate_refresh_tokens) says, and a
+    /// reused code or rotated-away refresh token revokes its token family.
+    pub strict: bool,
 }
 
 impl AuthServerConfig {
@@ -250,7 +262,46 @@ impl AuthServerConfig {
             userinfo_extra: HashMap::new(),
             json_only: false,
             jwt_access_tokens: false,
+            strict: false,
         }
+    }
+
+    /// With strict replay handling on or off (off by default).
+    ///
+    /// Every code grant, and every other grant that issues tokens, starts a token
+    /// family; refreshes stay in the family of the refresh token they spend. When on:
+    ///
+    /// - a code is single use (as always) and its second redemption, successful first
+    ///   or not, is refused with `invalid_grant` and revokes every access and refresh
+    ///   token issued from it (RFC 6749 §4.1.2);
+    /// - refresh tokens rotate: each refresh issues a new one and invalidates the one
+    ///   presented; presenting one that was rotated away is reuse (RFC 9700 §4.14.2),
+    ///   refused with `invalid_grant`, and revokes the whole family, so the newest
+    ///   refresh token then fails with `invalid_grant` and the access tokens fail
+    ///   [`AccessChecker`], `/userinfo` and `/resource`;
+    /// - a grant still in flight when its family is revoked is refused too.
+    ///
+    /// Refresh tokens revoked otherwise (RFC 7009, [`AuthServer::revoke_refresh_tokens`],
+    /// expiry) are refused as before, without revoking anything more.
+    #[must_use]
+    pub fn strict(mut self, on: bool) -> Self {
+        self.strict = on;
+        if on {
+            self.rotate_refresh_tokens = true;
+        }
+        self
+    }
+
+    /// With this access token lifetime.
+    #[must_use]
+    pub fn access_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_lifetime = lifetime;
+        self
+    }
+
+    /// Whether a refresh rotates the refresh token.
+    fn rotates(&self) -> bool {
+        self.rotate_refresh_tokens || self.strict
     }
 
     /// With one more client.
@@ -331,6 +382,8 @@ struct CodeGrant {
     nonce: Option<String>,
     expires: SystemTime,
     used: bool,
+    /// The token family its redemption starts.
+    family: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -338,6 +391,7 @@ struct Issued {
     grant: AccessGrant,
     expires: SystemTime,
     revoked: bool,
+    family: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -347,6 +401,9 @@ struct Refresh {
     scope: Option<String>,
     expires: Option<SystemTime>,
     revoked: bool,
+    /// Revoked because a refresh spent it (presenting it again is reuse).
+    rotated: bool,
+    family: u64,
 }
 
 #[derive(Default)]
@@ -359,6 +416,31 @@ struct State {
     current_key: usize,
     grants: HashMap<String, u64>,
     resource_grants: HashMap<String, u64>,
+    /// The last token family handed out (families are numbered from 1).
+    last_family: u64,
+    /// Families revoked for reuse (strict mode).
+    revoked_families: HashSet<u64>,
+    /// Reused codes and rotated-away refresh tokens presented (strict mode).
+    reuse_detections: u64,
+}
+
+impl State {
+    fn new_family(&mut self) -> u64 {
+        self.last_family += 1;
+        self.last_family
+    }
+
+    /// Revokes every access and refresh token of `family`, and refuses grants of it
+    /// still in flight.
+    fn revoke_family(&mut self, family: u64) {
+        self.revoked_families.insert(family);
+        for t in self.access.values_mut().filter(|t| t.family == family) {
+            t.revoked = true;
+        }
+        for t in self.refresh.values_mut().filter(|t| t.family == family) {
+            t.revoked = true;
+        }
+    }
 }
 
 struct Ctx {
@@ -492,6 +574,28 @@ impl AuthServer {
             .get(resource)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Successful `authorization_code` grants (codes redeemed for tokens).
+    pub fn redemptions(&self) -> u64 {
+        self.grants("authorization_code")
+    }
+
+    /// Successful `refresh_token` grants.
+    pub fn refreshes(&self) -> u64 {
+        self.grants("refresh_token")
+    }
+
+    /// Replays detected in [strict mode](AuthServerConfig::strict): second
+    /// redemptions of a code plus rotated-away refresh tokens presented.
+    pub fn reuse_detections(&self) -> u64 {
+        lock(&self.ctx.state).reuse_detections
+    }
+
+    /// Token families revoked for reuse in [strict mode](AuthServerConfig::strict)
+    /// (each counted once, however often it is replayed).
+    pub fn revoked_families(&self) -> u64 {
+        lock(&self.ctx.state).revoked_families.len() as u64
     }
 
     /// Revokes every refresh token (as an administrator resetting sessions).
@@ -672,6 +776,7 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
             }
             let mut st = lock(&ctx.state);
             let code = ctx.new_token(&mut st, "code");
+            let family = st.new_family();
             st.codes.insert(
                 code.clone(),
                 CodeGrant {
@@ -683,6 +788,7 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
                     nonce: q("nonce"),
                     expires: ctx.now() + Duration::from_secs(60),
                     used: false,
+                    family,
                 },
             );
             drop(st);
@@ -698,6 +804,7 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
             };
             let mut st = lock(&ctx.state);
             let access = ctx.new_token(&mut st, "at");
+            let family = st.new_family();
             st.access.insert(
                 access.clone(),
                 Issued {
@@ -709,6 +816,7 @@ fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
                     },
                     expires: ctx.now() + ctx.config.access_lifetime,
                     revoked: false,
+                    family,
                 },
             );
             drop(st);
@@ -827,12 +935,15 @@ fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
         Err(r) => return *r,
     };
     let outcome = match grant_type {
-        "client_credentials" => Ok((None, p.get("scope").cloned(), None)),
+        "client_credentials" => Ok(Holder::new(None, p.get("scope").cloned())),
         "password" => {
             let user = p.get("username").and_then(|u| ctx.user(u));
             match (user, p.get("password")) {
                 (Some(u), Some(pw)) if constant_time_eq(pw.as_bytes(), u.password.as_bytes()) => {
-                    Ok((Some(u.username.clone()), p.get("scope").cloned(), None))
+                    Ok(Holder::new(
+                        Some(u.username.clone()),
+                        p.get("scope").cloned(),
+                    ))
                 }
                 _ => Err(Box::new(grant_error(
                     "invalid_grant",
@@ -847,21 +958,11 @@ fn token(req: &TestRequest, ctx: &Ctx) -> TestResponse {
             "unknown grant_type",
         ))),
     };
-    let (username, scope, nonce) = match outcome {
-        Ok(o) => o,
+    let holder = match outcome {
+        Ok(h) => Holder { resource, ..h },
         Err(r) => return *r,
     };
-    issue(
-        ctx,
-        client,
-        grant_type,
-        Holder {
-            username,
-            scope,
-            nonce,
-            resource,
-        },
-    )
+    issue(ctx, client, grant_type, holder)
 }
 
 /// The resource an answer's access token is for, when the server takes a resource
@@ -900,9 +1001,23 @@ struct Holder {
     scope: Option<String>,
     nonce: Option<String>,
     resource: Option<String>,
+    /// The token family the tokens join (`None`: a new one).
+    family: Option<u64>,
 }
 
-type GrantOutcome = Result<(Option<String>, Option<String>, Option<String>), Box<TestResponse>>;
+impl Holder {
+    fn new(username: Option<String>, scope: Option<String>) -> Self {
+        Self {
+            username,
+            scope,
+            nonce: None,
+            resource: None,
+            family: None,
+        }
+    }
+}
+
+type GrantOutcome = Result<Holder, Box<TestResponse>>;
 
 fn refresh_grant(
     p: &HashMap<String, String>,
@@ -917,6 +1032,19 @@ fn refresh_grant(
     };
     let mut st = lock(&ctx.state);
     let now = ctx.now();
+    let reused = st
+        .refresh
+        .get(presented)
+        .filter(|r| ctx.config.strict && r.rotated && r.client_id == client.id)
+        .map(|r| r.family);
+    if let Some(family) = reused {
+        st.reuse_detections += 1;
+        st.revoke_family(family);
+        return Err(Box::new(grant_error(
+            "invalid_grant",
+            "refresh token reused: every token of its grant is revoked",
+        )));
+    }
     let Some(r) = st
         .refresh
         .get_mut(presented)
@@ -927,15 +1055,32 @@ fn refresh_grant(
             "unknown, expired or revoked refresh token",
         )));
     };
-    if ctx.config.rotate_refresh_tokens {
+    if ctx.config.rotates() {
         r.revoked = true;
+        r.rotated = true;
     }
-    Ok((r.username.clone(), r.scope.clone(), None))
+    Ok(Holder {
+        family: Some(r.family),
+        ..Holder::new(r.username.clone(), r.scope.clone())
+    })
 }
 
 fn code_grant(p: &HashMap<String, String>, client: &RegisteredClient, ctx: &Ctx) -> GrantOutcome {
     let mut st = lock(&ctx.state);
     let now = ctx.now();
+    let reused = p
+        .get("code")
+        .and_then(|c| st.codes.get(c))
+        .filter(|g| ctx.config.strict && g.used)
+        .map(|g| g.family);
+    if let Some(family) = reused {
+        st.reuse_detections += 1;
+        st.revoke_family(family);
+        return Err(Box::new(grant_error(
+            "invalid_grant",
+            "the code was already redeemed: every token issued from it is revoked",
+        )));
+    }
     let Some(grant) = p.get("code").and_then(|c| st.codes.get_mut(c)) else {
         return Err(Box::new(grant_error("invalid_grant", "unknown code")));
     };
@@ -967,11 +1112,11 @@ fn code_grant(p: &HashMap<String, String>, client: &RegisteredClient, ctx: &Ctx)
             }
         }
     }
-    Ok((
-        Some(grant.username.clone()),
-        grant.scope.clone(),
-        grant.nonce.clone(),
-    ))
+    Ok(Holder {
+        nonce: grant.nonce.clone(),
+        family: Some(grant.family),
+        ..Holder::new(Some(grant.username.clone()), grant.scope.clone())
+    })
 }
 
 fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder) -> TestResponse {
@@ -980,9 +1125,16 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
         scope,
         nonce,
         resource,
+        family,
     } = holder;
     let style = &ctx.config.style;
     let mut st = lock(&ctx.state);
+    // The grant was checked under an earlier lock; a replay may have revoked its
+    // family since.
+    if family.is_some_and(|f| st.revoked_families.contains(&f)) {
+        return grant_error("invalid_grant", "the grant was revoked");
+    }
+    let family = family.unwrap_or_else(|| st.new_family());
     *st.grants.entry(grant_type.to_owned()).or_default() += 1;
     if let Some(r) = &resource {
         *st.resource_grants.entry(r.clone()).or_default() += 1;
@@ -1017,6 +1169,7 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
                 },
                 expires: ctx.now() + ctx.config.access_lifetime,
                 revoked: false,
+                family,
             },
         );
         body.insert("access_token".into(), Value::from(access));
@@ -1034,7 +1187,7 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
         }
     }
     let wants_refresh = !cc || ctx.config.client_credentials_refresh || refresh_only;
-    let rotated = grant_type != "refresh_token" || ctx.config.rotate_refresh_tokens;
+    let rotated = grant_type != "refresh_token" || ctx.config.rotates();
     if wants_refresh && rotated {
         let refresh = ctx.new_token(&mut st, "rt");
         let lifetime = ctx.config.refresh_lifetime;
@@ -1046,6 +1199,8 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
                 scope: scope.clone(),
                 expires: lifetime.map(|l| ctx.now() + l),
                 revoked: false,
+                rotated: false,
+                family,
             },
         );
         body.insert("refresh_token".into(), Value::from(refresh));

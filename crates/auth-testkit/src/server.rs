@@ -338,6 +338,14 @@ async fn handle(shared: &Shared, request: hyper::Request<Incoming>) -> hyper::Re
         }
         Some(Fault::TruncatedBody) => truncated(route(shared, &request)),
         Some(Fault::TrickleBody(pause)) => trickled(route(shared, &request), pause),
+        Some(Fault::CommitThen(status)) => {
+            // The handler runs and its state changes stand; only its answer is lost.
+            // The wire log records what was sent.
+            drop(dispatch(shared, &request));
+            let lost = TestResponse::text(status, "the answer was lost after commit (injected)");
+            crate::wire::observe(&request, &lost);
+            into_hyper(lost)
+        }
         None => into_hyper(route(shared, &request)),
     }
 }
