@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use auth_apikey::ApiKey;
-use auth_core::http::{HttpPolicy, HttpResponse};
+use auth_core::http::{HttpPolicy, HttpResponse, Repeat};
 use auth_core::reqwest::{HttpClient, authorize_reqwest};
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
 use http::StatusCode;
@@ -124,7 +124,8 @@ impl BinokulaClient {
 
     /// Issues (or renews) `email`'s SSO token: `GET /api/Token`. The user is created
     /// unless `existing_users_only`. Issuing a token makes any earlier one of that
-    /// user invalid; [`crate::SsoSessions`] caches it for you.
+    /// user invalid; [`crate::SsoSessions`] caches it for you. An answer whose `email`
+    /// is not `email` (ASCII case-insensitively) is [`Error::EmailMismatch`].
     pub async fn issue_token(
         &self,
         email: &Email,
@@ -139,6 +140,12 @@ impl BinokulaClient {
             )
             .await?;
         let wire: TokenWire = response.json()?;
+        // The answer names its user: a token for anyone else is not this user's.
+        if !email.is(&wire.email) {
+            return Err(Error::EmailMismatch {
+                requested: email.as_str().to_owned(),
+            });
+        }
         Ok(SsoToken {
             email: wire.email,
             access_token: SecretString::from(wire.access_token),
@@ -158,12 +165,18 @@ impl BinokulaClient {
     }
 
     /// Registers a user: `PUT /api/User`. Returns the server's message.
+    ///
+    /// Not sent again after a 5xx or 429 although `PUT` is idempotent by method: the
+    /// document answers a second registration of the same address with a conflict, so a
+    /// repeat of a registration the server did commit would report
+    /// [`Error::UserExists`] for a user just created.
     pub async fn register_user(&self, email: &Email) -> Result<String, Error> {
         let response = self
-            .call(
+            .call_as(
                 reqwest::Method::PUT,
                 "api/User",
                 &[("email", email.as_str())],
+                Repeat::Unsent,
             )
             .await?;
         parse_message(&response)
@@ -201,6 +214,17 @@ impl BinokulaClient {
         path: &str,
         params: &[(&str, &str)],
     ) -> Result<HttpResponse, Error> {
+        let repeat = Repeat::for_method(&method);
+        self.call_as(method, path, params, repeat).await
+    }
+
+    async fn call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        params: &[(&str, &str)],
+        repeat: Repeat,
+    ) -> Result<HttpResponse, Error> {
         let mut url: Url = self
             .inner
             .config
@@ -216,7 +240,7 @@ impl BinokulaClient {
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         authorize_reqwest(&self.inner.auth, &mut request).await?;
-        let response = self.inner.http.send(request).await?;
+        let response = self.inner.http.send_as(request, repeat).await?;
         check_status(response)
     }
 }
@@ -276,6 +300,7 @@ mod tests {
                 status: StatusCode::from_u16(status).unwrap(),
                 headers: HeaderMap::new(),
                 body: body.to_owned().into_bytes().into(),
+                attempts: 1,
             }
         }
     }

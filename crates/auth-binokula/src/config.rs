@@ -1,6 +1,7 @@
 //! [`BinokulaConfig`] and [`Email`].
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use auth_core::SecretString;
 use url::Url;
@@ -13,8 +14,9 @@ pub const DEFAULT_API_BASE: &str = "https://api.binokula.app/";
 pub const DEFAULT_APP_BASE: &str = "https://binokula.app/";
 
 /// A user's email address, checked for the one thing every address has (`@` with text
-/// on both sides) and compared case-insensitively.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// on both sides) and compared by its [`key`](Self::key): ASCII case-insensitively,
+/// with every other character kept as it is.
+#[derive(Clone)]
 pub struct Email(String);
 
 impl Email {
@@ -38,9 +40,34 @@ impl Email {
         &self.0
     }
 
-    /// The address lower-cased: the key of a user.
+    /// The key of a user: the address as given with only ASCII letters lower-cased
+    /// (`to_ascii_lowercase`); every non-ASCII character is kept as it is.
+    ///
+    /// Not Unicode lower-casing or case folding: those merge distinct mailboxes, such
+    /// as `\u{212A}im@corp.com` (KELVIN SIGN) and `kim@corp.com`, which would then share
+    /// one cached token and one SSO URL.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
+    }
+
+    /// Whether `address` (as the server spelled it) is this address, under the same
+    /// rule as [`key`](Self::key).
+    pub(crate) fn is(&self, address: &str) -> bool {
+        self.0.eq_ignore_ascii_case(address)
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(&other.0)
+    }
+}
+
+impl Eq for Email {}
+
+impl Hash for Email {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
     }
 }
 
@@ -124,4 +151,29 @@ fn parse_base(base: &str) -> Result<Url, Error> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(s: &str) -> Email {
+        Email::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_key_lower_cases_ascii_only() {
+        assert_eq!(email("Jo.Smith@Example.COM").key(), "jo.smith@example.com");
+        // KELVIN SIGN (U+212A) lower-cases to `k` under Unicode rules; the key keeps it.
+        let kelvin = email("\u{212A}im@corp.com");
+        assert_eq!(kelvin.key(), "\u{212A}im@corp.com");
+        assert_ne!(kelvin.key(), email("kim@corp.com").key());
+        assert_ne!(kelvin, email("kim@corp.com"));
+        // Other non-ASCII letters are kept too, upper or lower case.
+        assert_eq!(email("\u{C9}mile@Corp.com").key(), "\u{C9}mile@corp.com");
+        assert_ne!(email("\u{C9}mile@corp.com"), email("\u{E9}mile@corp.com"));
+        assert_eq!(email("KIM@corp.com"), email("kim@CORP.com"));
+        assert!(kelvin.is("\u{212A}IM@CORP.COM"));
+        assert!(!kelvin.is("kim@corp.com"));
+    }
 }

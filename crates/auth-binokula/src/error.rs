@@ -32,6 +32,14 @@ pub enum Error {
     /// The token answer's `expiry_date` is not an RFC 3339 date.
     #[error("the token answer's expiry_date is not an RFC 3339 date with an offset")]
     MalformedExpiry,
+    /// The token answer is for another email address than the one asked for
+    /// (compared as [`Email::key`](crate::Email::key) does: ASCII case-insensitively).
+    /// The answer is discarded.
+    #[error("Binokula answered for another email address than the one asked for ({requested})")]
+    EmailMismatch {
+        /// The address asked for.
+        requested: String,
+    },
     /// An email address was refused before sending.
     #[error("not an email address")]
     InvalidEmail,

@@ -33,8 +33,10 @@
 //!   carries the `client_secret` header and the `tenant` and `code` parameters.
 //! - [`SsoSessions`]: one cached token per user, one issuance for any number of
 //!   concurrent callers, renewed before its hour ends, never handed out once replaced.
+//! - [`Email`]: a user is keyed by the address as given, ASCII case-insensitively
+//!   ([`Email::key`]); Unicode case folding would merge distinct mailboxes.
 //! - [`Error`]: typed failures (wrong code, wrong tenant or secret, unknown user,
-//!   malformed `expiry_date`).
+//!   malformed `expiry_date`, a token answer for another email address).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

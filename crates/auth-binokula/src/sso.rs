@@ -116,12 +116,10 @@ impl SsoSessions {
         let provider = Arc::new(
             CachingProvider::builder(source)
                 .shared_clock(Arc::clone(self.client.clock()))
-                .store(Arc::clone(&self.store))
-                .key(StoreKey::new([
-                    "binokula",
-                    self.client.config().tenant(),
-                    &key,
-                ]))
+                .store(
+                    Arc::clone(&self.store),
+                    StoreKey::new(["binokula", self.client.config().tenant(), &key]),
+                )
                 .policy(self.policy)
                 .build(),
         );
@@ -142,6 +140,12 @@ struct UserSource {
 impl TokenSource for UserSource {
     fn grant(&self) -> &'static str {
         "sso_token"
+    }
+
+    /// Binokula keeps one active SSO token per user: a new one revokes the one other
+    /// processes hold, so none is fetched without the shared store.
+    fn invalidates_previous(&self) -> bool {
+        true
     }
 
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, auth_core::Error> {

@@ -218,3 +218,90 @@ async fn after_55_minutes_the_next_url_carries_a_renewed_token() {
         renewed.expose()
     );
 }
+
+/// `\u{212A}` is KELVIN SIGN: Unicode lower-casing turns it into `k`.
+const KELVIN_KIM: &str = "\u{212A}im@corp.com";
+
+#[tokio::test]
+async fn kelvin_sign_and_k_are_two_users_with_their_own_tokens_and_urls() {
+    let f = fixture();
+    let client = f.client();
+    let kelvin = email(KELVIN_KIM);
+    let kim = email("kim@corp.com");
+    // Two users on the server: registering the second is not a conflict.
+    client.register_user(&kelvin).await.unwrap();
+    client.register_user(&kim).await.unwrap();
+    assert!(f.server.has_user(KELVIN_KIM) && f.server.has_user("kim@corp.com"));
+
+    let sessions = SsoSessions::new(client).existing_users_only(true);
+    let kelvin_token = sessions.token(&kelvin).await.unwrap();
+    let kim_token = sessions.token(&kim).await.unwrap();
+    assert_eq!(f.server.tokens_issued(), 2, "one issuance per user");
+    assert_eq!(kelvin_token.email, KELVIN_KIM);
+    assert_eq!(kim_token.email, "kim@corp.com");
+    assert_ne!(
+        kelvin_token.access_token.expose_secret(),
+        kim_token.access_token.expose_secret()
+    );
+
+    let kelvin_url = sessions.sso_url(&kelvin).await.unwrap();
+    let kim_url = sessions.sso_url(&kim).await.unwrap();
+    assert_eq!(f.server.tokens_issued(), 2, "each user's token is cached");
+    assert_ne!(kelvin_url.expose(), kim_url.expose());
+    assert!(kelvin_url.expose().contains("email=%E2%84%AAim%40corp.com"));
+    assert!(kim_url.expose().contains("email=kim%40corp.com"));
+    // Neither token replaced the other: both links sign in.
+    assert_eq!(landing(kelvin_url.expose()).await.unwrap(), HOME_PATH);
+    assert_eq!(landing(kim_url.expose()).await.unwrap(), HOME_PATH);
+
+    // ASCII case still does not matter: `KIM@corp.com` is kim's cached token.
+    let upper = sessions.token(&email("KIM@corp.com")).await.unwrap();
+    assert_eq!(
+        upper.access_token.expose_secret(),
+        kim_token.access_token.expose_secret()
+    );
+    assert_eq!(f.server.tokens_issued(), 2);
+}
+
+#[tokio::test]
+async fn a_token_answer_for_another_email_is_refused() {
+    let f = fixture();
+    let client = f.client();
+    let kim = email("Kim@Corp.com");
+
+    f.server.serve_email_for_next_token(Some("other@corp.com"));
+    let err = client.issue_token(&kim, false).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::EmailMismatch { requested } if requested == "Kim@Corp.com"),
+        "{err:?}"
+    );
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(SECRET) && !shown.contains(CODE), "{shown}");
+
+    // Unicode case folding does not make another address this one.
+    f.server.serve_email_for_next_token(Some(KELVIN_KIM));
+    assert!(matches!(
+        client.issue_token(&kim, false).await,
+        Err(Error::EmailMismatch { .. })
+    ));
+
+    // ASCII case does not matter; the hook answers once.
+    f.server.serve_email_for_next_token(Some("KIM@CORP.COM"));
+    assert_eq!(
+        client.issue_token(&kim, false).await.unwrap().email,
+        "KIM@CORP.COM"
+    );
+    assert_eq!(
+        client.issue_token(&kim, false).await.unwrap().email,
+        "kim@corp.com"
+    );
+
+    // Through the cache: the refused answer is not cached; the next call issues anew.
+    let sessions = SsoSessions::new(client);
+    f.server.serve_email_for_next_token(Some("other@corp.com"));
+    let err = sessions.sso_url(&kim).await.unwrap_err();
+    assert!(matches!(err, Error::EmailMismatch { .. }), "{err:?}");
+    let url = sessions.sso_url(&kim).await.unwrap();
+    assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
+    assert_eq!(f.server.tokens_issued(), 6);
+}

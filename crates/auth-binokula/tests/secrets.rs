@@ -26,6 +26,7 @@ proptest! {
             Error::InvalidCode,
             Error::InvalidTenantOrSecret { message: "Invalid tenant or client secret".into() },
             Error::MalformedExpiry,
+            Error::EmailMismatch { requested: "a@b.c".into() },
         ];
         let mut shown = format!("{config:?} {client:?} {sessions:?} {token:?} {url:?}");
         for e in errors {

@@ -10,7 +10,10 @@
 //!   unknown, is `404` with a `message`; registering an existing user is `409`;
 //! - `ExternalAccess` answers `302` to `/Home` when email, token and tenant are valid
 //!   (the user exists and is enabled, the token is the user's one active token and has
-//!   not expired), else `302` to `/Account/Login`.
+//!   not expired), else `302` to `/Account/Login`;
+//! - users are keyed by the address with only ASCII letters lower-cased, the same rule
+//!   as `auth_binokula::Email::key` (so `\u{212A}im@corp.com`, with a KELVIN SIGN, and
+//!   `kim@corp.com` are two users), and the token answer's `email` is that key.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -68,6 +71,7 @@ struct State {
     users: HashMap<String, User>,
     issued: u64,
     malformed_expiry: u32,
+    email_for_next_token: Option<String>,
 }
 
 /// A running Binokula server (API and app on one port).
@@ -131,20 +135,29 @@ impl BinokulaServer {
 
     /// Whether `email` is registered.
     pub fn has_user(&self, email: &str) -> bool {
-        lock(&self.state).users.contains_key(&email.to_lowercase())
+        lock(&self.state)
+            .users
+            .contains_key(&email.to_ascii_lowercase())
     }
 
     /// Whether `email` is enabled.
     pub fn is_enabled(&self, email: &str) -> bool {
         lock(&self.state)
             .users
-            .get(&email.to_lowercase())
+            .get(&email.to_ascii_lowercase())
             .is_some_and(|u| u.enabled)
     }
 
     /// The next `times` token answers carry an `expiry_date` that is not a date.
     pub fn serve_malformed_expiry(&self, times: u32) {
         lock(&self.state).malformed_expiry = times;
+    }
+
+    /// The next token answer carries `email` as its `email` instead of the address
+    /// asked for (a server answering for another user); `None` withdraws a pending
+    /// one. The token is still issued to, and active for, the user asked for.
+    pub fn serve_email_for_next_token(&self, email: Option<&str>) {
+        lock(&self.state).email_for_next_token = email.map(str::to_owned);
     }
 }
 
@@ -179,7 +192,7 @@ fn message(status: StatusCode, text: &str) -> TestResponse {
 
 fn email(req: &TestRequest) -> Result<String, Box<TestResponse>> {
     match req.query("email") {
-        Some(e) if e.contains('@') => Ok(e.to_lowercase()),
+        Some(e) if e.contains('@') => Ok(e.to_ascii_lowercase()),
         _ => Err(Box::new(message(
             StatusCode::BAD_REQUEST,
             "A valid email is required",
@@ -220,6 +233,7 @@ fn token(
     } else {
         format_expiry(expiry)
     };
+    let email = state.email_for_next_token.take().unwrap_or(email);
     TestResponse::json(
         StatusCode::OK,
         &serde_json::json!({ "email": email, "access_token": token, "expiry_date": expiry_date }),
@@ -312,7 +326,7 @@ fn external_access(
 ) -> TestResponse {
     let state = lock(state);
     let valid = (|| {
-        let email = req.query("email")?.to_lowercase();
+        let email = req.query("email")?.to_ascii_lowercase();
         let token = req.query("access_token")?;
         if req.query("tenant")? != tenant.tenant {
             return None;
