@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         status,
         headers,
         body: Bytes::copy_from_slice(rest),
+        attempts: 1,
     };
     let error = response.to_error().to_string();
     assert!(error.chars().all(|c| !c.is_control()));

@@ -86,6 +86,9 @@ pub enum Scenario {
         /// Concurrent requests per round.
         requests: usize,
     },
+    /// Calls without pause on one long-lived provider of a rotating refresh-token grant
+    /// until stdin closes; see [`crate::soak`].
+    Soak(crate::soak::Soak),
 }
 
 /// What one round saw, printed as one JSON line.
@@ -219,6 +222,7 @@ impl Worker {
                     callers,
                 })
             }
+            Scenario::Soak(_) => Err("the soak runs on its own (see worker)".into()),
             Scenario::BeproductQuota {
                 redis: url,
                 identity_base,
@@ -271,8 +275,10 @@ impl Worker {
                         client.clone(),
                         GrantParams::default(),
                     ))
-                    .key(StoreKey::new(TOKEN_KEY))
-                    .store(Arc::clone(store) as Arc<dyn TokenStore>)
+                    .store(
+                        Arc::clone(store) as Arc<dyn TokenStore>,
+                        StoreKey::new(TOKEN_KEY),
+                    )
                     .build(),
                 );
                 let calls = (0..*callers).map(|_| {
@@ -355,6 +361,10 @@ pub fn worker() -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    if let Scenario::Soak(soak) = scenario {
+        drop(lines);
+        return runtime.block_on(crate::soak::run(soak));
+    }
     let worker = runtime.block_on(Worker::set_up(scenario))?;
     let mut stdout = std::io::stdout();
     let mut say = |line: &str| -> Result<(), String> {

@@ -11,7 +11,8 @@
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
 //! - `fleet-worker`: one process of a fleet sharing a Redis, spawned by the
-//!   multi-process tests (see [`fleet`]); not for use by hand.
+//!   multi-process tests (see [`fleet`] and, for the soak, [`soak`]); not for use
+//!   by hand.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod dudect;
 pub mod faults;
 pub mod fleet;
 pub mod fuzz;
+pub mod soak;
 
 /// An xtask failure, as text.
 pub type Outcome = Result<(), String>;

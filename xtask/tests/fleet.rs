@@ -17,6 +17,7 @@ use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, HOME_PATH, landing}
 use auth_testkit::oauth2::{AuthServer, AuthServerConfig};
 use auth_testkit::redis::RedisServer;
 use xtask::fleet::{Round, Scenario};
+use xtask::soak::{Soak, SoakReport};
 
 const PROCESSES: usize = 4;
 /// How long a worker may take to set up or to answer a round.
@@ -274,4 +275,207 @@ fn redis_stopped_mid_run_and_started_again_across_processes() {
         "sharing resumed in round {rounds_until_shared} after the restart; {} token requests in all",
         grants()
     );
+}
+
+/// A soak worker's stdout, read as it goes: whether it is inside a refresh, and its
+/// latest counts.
+struct SoakProcess {
+    worker: Worker,
+    in_refresh: bool,
+    latest: SoakReport,
+}
+
+impl SoakProcess {
+    fn spawn(scenario: &Scenario) -> Self {
+        let mut worker = Worker::spawn(scenario);
+        assert_eq!(worker.next_line(), "ready");
+        Self {
+            worker,
+            in_refresh: false,
+            latest: SoakReport::default(),
+        }
+    }
+
+    /// Reads every line the worker has printed so far.
+    fn drain(&mut self) {
+        while let Ok(line) = self.worker.lines.try_recv() {
+            match line.as_str() {
+                "fetch-begin" => self.in_refresh = true,
+                "fetch-end" => self.in_refresh = false,
+                json => self.latest = serde_json::from_str(json).unwrap(),
+            }
+        }
+    }
+}
+
+/// Counts of the processes the soak killed, and of those still running.
+#[derive(Default, Debug)]
+struct SoakTotals {
+    ok: u64,
+    store_unavailable: u64,
+    other_failures: u64,
+    messages: Vec<String>,
+}
+
+impl SoakTotals {
+    fn add(&mut self, report: &SoakReport) {
+        self.ok += report.ok;
+        self.store_unavailable += report.store_unavailable;
+        self.other_failures += report.other_failures;
+        self.messages.extend(report.messages.iter().cloned());
+    }
+}
+
+/// 4 processes on one redis-server and a strict server (rotating refresh tokens,
+/// reuse revokes the family) with 2-second access tokens: 60 s of calls while
+/// processes are killed (SIGKILL) and restarted at random and Redis is stopped and
+/// started. A restarted process has only its configuration's refresh token, long
+/// rotated away. Redis keeps its data across the restart (appendonly), as a fleet
+/// whose refresh tokens rotate needs it to.
+#[test]
+fn soak_rotating_refresh_tokens_through_kills_and_a_redis_outage() {
+    let _fleet = one_fleet_at_a_time();
+    let Some(mut redis) = RedisServer::start_persistent() else {
+        return;
+    };
+    let lifetime = Duration::from_secs(2);
+    let auth = AuthServer::start(
+        AuthServerConfig::new(CLIENT_ID, CLIENT_SECRET)
+            .clock(Arc::new(SystemClock))
+            .strict(true)
+            .access_lifetime(lifetime),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let first = runtime.block_on(first_refresh_token(&auth));
+    let scenario = Scenario::Soak(Soak {
+        redis: redis.url(),
+        token_url: auth.token_url().to_string(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        refresh_token: first,
+        callers: 4,
+        lease_ms: 3_000,
+    });
+    let mut processes: Vec<SoakProcess> = (0..PROCESSES)
+        .map(|_| SoakProcess::spawn(&scenario))
+        .collect();
+    let mut totals = SoakTotals::default();
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let soak = Duration::from_secs(60);
+    let started = Instant::now();
+    let (outage_at, outage_for) = (Duration::from_secs(25), Duration::from_secs(4));
+    let mut outage_done = false;
+    let mut next_kill = started + Duration::from_secs(3);
+    let mut kills = 0;
+    let mut outage_reports = SoakTotals::default();
+    while started.elapsed() < soak {
+        std::thread::sleep(Duration::from_millis(50));
+        for p in &mut processes {
+            p.drain();
+        }
+        if !outage_done && started.elapsed() >= outage_at {
+            // Counts before the outage, so the outage's own can be told apart.
+            let before: Vec<SoakReport> = processes.iter().map(|p| p.latest.clone()).collect();
+            redis.stop();
+            std::thread::sleep(outage_for);
+            for (p, before) in processes.iter_mut().zip(&before) {
+                p.drain();
+                outage_reports.ok += p.latest.ok - before.ok;
+                outage_reports.store_unavailable +=
+                    p.latest.store_unavailable - before.store_unavailable;
+                outage_reports.other_failures += p.latest.other_failures - before.other_failures;
+            }
+            redis.start_again().unwrap();
+            outage_done = true;
+        }
+        if Instant::now() >= next_kill {
+            let victim = (next() % PROCESSES as u64) as usize;
+            let p = &mut processes[victim];
+            p.drain();
+            if p.in_refresh {
+                // Inside the window between the server's rotation and the store's
+                // write: try again in a moment.
+                continue;
+            }
+            let _ = p.worker.child.kill();
+            let _ = p.worker.child.wait();
+            p.drain();
+            totals.add(&p.latest);
+            *p = SoakProcess::spawn(&scenario);
+            kills += 1;
+            next_kill = Instant::now() + Duration::from_millis(1_000 + next() % 4_000);
+        }
+    }
+    for p in &mut processes {
+        p.drain();
+        totals.add(&p.latest);
+    }
+    drop(processes);
+    let elapsed = started.elapsed();
+    let lifetimes = elapsed.as_secs_f64() / lifetime.as_secs_f64();
+    let refreshes = auth.refreshes();
+    eprintln!(
+        "soak: {:.0} s, {PROCESSES} processes, {kills} kills and restarts, Redis down {:?}: \
+         {} calls ok, {} StoreUnavailable ({} during the outage), {} other failures; \
+         {refreshes} refreshes for {lifetimes:.0} access-token lifetimes; \
+         {} reuse detections, {} revoked families",
+        elapsed.as_secs_f64(),
+        outage_for,
+        totals.ok,
+        totals.store_unavailable,
+        outage_reports.store_unavailable,
+        totals.other_failures,
+        auth.reuse_detections(),
+        auth.revoked_families(),
+    );
+    assert_eq!(auth.reuse_detections(), 0, "{totals:?}");
+    assert_eq!(auth.revoked_families(), 0);
+    assert_eq!(totals.other_failures, 0, "{:?}", totals.messages);
+    assert!(kills >= 8, "only {kills} kills");
+    assert!(
+        outage_reports.store_unavailable > 0,
+        "the outage outlasted the tokens"
+    );
+    assert!(
+        (refreshes as f64) <= 3.0 * lifetimes,
+        "{refreshes} refreshes for {lifetimes:.0} lifetimes"
+    );
+    assert!(totals.ok > 1_000, "{totals:?}");
+}
+
+/// A code exchange on the strict server: the fleet's first refresh token.
+async fn first_refresh_token(auth: &AuthServer) -> String {
+    use auth_core::ExposeSecret as _;
+    let redirect = "https://fleet.example/callback";
+    let mut url = auth.endpoint(|e| &e.authorize);
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("state", "soak");
+    let back = auth_testkit::oauth2::consent(url.as_str()).await.unwrap();
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let client = auth_oauth2::OAuth2Client::builder(CLIENT_ID, auth.token_url().as_str())
+        .secret(auth_core::SecretString::from(CLIENT_SECRET))
+        .build()
+        .unwrap();
+    let answer = client
+        .exchange_code(&code, None, redirect, &[])
+        .await
+        .unwrap();
+    answer.refresh_token.unwrap().expose_secret().to_owned()
 }

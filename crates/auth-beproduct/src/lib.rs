@@ -52,7 +52,9 @@
 //! - [`Session`]: the validated ID token, [`Session::userinfo`] as a [`UserProfile`],
 //!   [`Session::end_session_url`], and a `CredentialProvider` for REST calls that
 //!   counts each against the daily quota and refuses past it
-//!   ([`Error::QuotaExceeded`]) without asking the server. The quota is per
+//!   ([`Error::QuotaExceeded`]) without asking the server; [`Session::send`] (and
+//!   the [`Records`] helpers) also count every retry that reached the server, a
+//!   read retried after a 5xx or 429 counting each attempt. The quota is per
 //!   organization: a fleet of processes shares one count through
 //!   [`BeProductConfig::with_quota_store`] (a Redis store from `auth-store-redis`).
 //! - [`Records`]: [`page`](Records::page), [`read_all`](Records::read_all) in pages

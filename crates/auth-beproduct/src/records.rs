@@ -157,11 +157,7 @@ impl Records<'_> {
         let request = request
             .build()
             .map_err(|e| CoreError::Request(e.without_url().to_string()))?;
-        let response = self.session.client.send(request).await?;
-        if response.status == http::StatusCode::TOO_MANY_REQUESTS {
-            // Other clients of the organization count too: no more requests today.
-            self.session.shared.quota.exhaust().await;
-        }
+        let response = self.session.send(request).await?;
         if let Some(foreign) = response.foreign_answer() {
             return Err(foreign.into());
         }

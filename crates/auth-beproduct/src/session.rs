@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use auth_core::http::HttpResponse;
 use auth_core::reqwest::{AuthorizedClient, HttpClient};
 use auth_core::{
     AuthRequest, Authorize, CachedToken, CachingProvider, Clock, CredentialProvider,
@@ -234,6 +235,13 @@ impl TokenSource for SessionTokens {
         "refresh_token"
     }
 
+    fn invalidates_previous(&self) -> bool {
+        match self {
+            SessionTokens::Refreshing(source) => source.invalidates_previous(),
+            SessionTokens::Once(_) => false,
+        }
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         match self {
             SessionTokens::Refreshing(source) => source.fetch(previous).await,
@@ -315,7 +323,8 @@ fn set_query_token(request: &mut AuthRequest, token: &CachedToken) -> Result<(),
 
 /// A signed-in user: the validated ID token, and a [`CredentialProvider`] for REST
 /// calls that counts each against the organization's daily quota and refuses past
-/// it. Cheap to clone; clones share the token.
+/// it ([`send`](Session::send) also counts the HTTP client's retries). Cheap to clone;
+/// clones share the token.
 #[derive(Clone)]
 pub struct Session {
     pub(crate) shared: Arc<Shared>,
@@ -402,14 +411,34 @@ impl Session {
         )?)
     }
 
-    /// An authorized HTTP client for REST endpoints the typed helpers do not cover.
+    /// Sends a REST request the typed helpers do not cover, authorized and counted
+    /// against the daily quota: one request when it is authorized (past the limit
+    /// [`Error::QuotaExceeded`], nothing sent), plus every retry the HTTP client made
+    /// after a 5xx or 429, since each reached the server
+    /// ([`HttpResponse::attempts`]). Reads (`GET`, `PUT`, `DELETE`) may be retried so;
+    /// writes (`POST`, `PATCH`) are sent again only when they never reached the server,
+    /// and then count once. A final 429 uses the day up, here and in a shared store.
+    ///
+    /// Any status is returned as a response. The [`Records`](crate::Records) helpers
+    /// send through here.
+    pub async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
+        let response = self.client.send(request).await?;
+        self.shared.quota.settle(&response).await;
+        Ok(response)
+    }
+
+    /// The authorized HTTP client [`send`](Self::send) uses. Requests sent with it
+    /// directly count once per authorization, without the retries; prefer
+    /// [`send`](Self::send), which counts those too.
     pub fn authorized_client(&self) -> &AuthorizedClient {
         &self.client
     }
 }
 
 /// Authorizes any REST request: the cached token (refreshed when due), counted
-/// against the daily quota ([`Error::QuotaExceeded`] past it, nothing sent).
+/// against the daily quota ([`Error::QuotaExceeded`] past it, nothing sent). This
+/// counts one request per authorization; a client that retries without authorizing
+/// again sends more than it counts, so prefer [`Session::send`], which counts them.
 impl CredentialProvider for Session {
     fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
         self.auth.authorize(request)

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use auth_core::http::Repeat;
 use auth_core::reqwest::{AuthorizedClient, HttpClient};
 use auth_core::{
     AuthRequest, Authorize, CachedToken, CachingProvider, Clock, CredentialProvider, ExposeSecret,
@@ -97,10 +98,14 @@ impl Bookingtime {
             builder = builder.secret(secret.clone());
         }
         let client = builder.build().map_err(Error::from_grant)?;
+        // The exchange presents the refresh token that the document gives 30 days and
+        // exchanges again for every organization and every 5-minute token (no rotation):
+        // sending it again after a 5xx spends nothing.
         let exchange = OAuth2Client::builder(config.client_id.clone(), token_url.as_str())
             .auth(ClientAuth::FormBody)
             .http(http.clone())
             .clock(clock)
+            .repeat_refresh(Repeat::Safe)
             .build()
             .map_err(Error::from_grant)?;
         let api = Api { http, root };

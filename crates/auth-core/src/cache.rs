@@ -10,8 +10,17 @@
 //!   caller gets the still valid token at once and a refresh starts in the background.
 //! - **Stores.** Before fetching, the provider looks in its [`TokenStore`] (another
 //!   process may have refreshed already), and takes the store's lease so that only one
-//!   holder fetches. A store that fails is logged and bypassed: the provider falls
-//!   back to fetching on its own.
+//!   holder fetches; the others wait for its token, and try for the lease again if it
+//!   goes away. The holder renews the lease while it fetches, refreshes from the
+//!   newest token the store holds (an expired one still carries the newest refresh
+//!   token; this process's own token only when the store is empty, and the source's
+//!   configured credentials only when both are), and writes fenced by the lease.
+//! - **Store outages.** A store that fails is logged and bypassed by sources that can
+//!   fetch safely on their own (client credentials). A source whose refresh
+//!   invalidates everyone else's token ([`TokenSource::invalidates_previous`]: rotating
+//!   refresh tokens) serves its cached token while it lasts and then fails with the
+//!   retryable [`Error::StoreUnavailable`], rather than spend a refresh token that
+//!   another process may also hold.
 //! - **No poisoned state.** A failed fetch leaves the cache as it was; the next caller
 //!   that needs a token starts a new fetch.
 
@@ -38,6 +47,8 @@ use crate::{
 const BACKGROUND_RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// How often a process that does not hold the lease looks for the holder's token.
 const LEASE_POLL: Duration = Duration::from_millis(20);
+/// How many lease lifetimes a caller waits for another holder's token at most.
+const MAX_LEASE_WAITS: u32 = 4;
 
 /// A token as cached: the token, its prebuilt `Authorization` header value and the
 /// time it is due for renewal.
@@ -154,18 +165,22 @@ pub struct CachingProviderBuilder<S> {
 }
 
 impl<S: TokenSource> CachingProviderBuilder<S> {
-    /// The key under which the token is stored (default `default`). Providers sharing a
-    /// store need distinct keys.
+    /// The key the provider's private store and its traces use (default `default`).
+    /// A shared store takes its key with [`store`](Self::store).
     #[must_use]
     pub fn key(mut self, key: StoreKey) -> Self {
         self.key = key;
         self
     }
 
-    /// The store (default: a private [`InMemoryTokenStore`]).
+    /// A store, maybe shared with other providers and processes, and the key this
+    /// provider's token lives under in it (default: a private [`InMemoryTokenStore`]).
+    /// The two come together so that two providers on one store cannot share a
+    /// default key by accident.
     #[must_use]
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+    pub fn store(mut self, store: Arc<dyn TokenStore>, key: StoreKey) -> Self {
         self.store = Some(store);
+        self.key = key;
         self
     }
 
@@ -190,8 +205,9 @@ impl<S: TokenSource> CachingProviderBuilder<S> {
         self
     }
 
-    /// How long a refresh lease is held at most (default 30 s): how long other
-    /// holders of a shared store wait for the leader's token before fetching their own.
+    /// How long a refresh lease lasts unless renewed (default 30 s). The holder renews it
+    /// every third of that while its fetch runs, so a fetch may take longer; a holder
+    /// that dies leaves the lease to run out, and another takes it then.
     #[must_use]
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
@@ -342,47 +358,155 @@ impl<S: TokenSource> Inner<S> {
         flight
     }
 
+    /// Fetches under the store's lease, so that one holder of a shared store refreshes
+    /// and the others take its token; see the module documentation.
     async fn fetch_coordinated(&self) -> Outcome {
         let started = Instant::now();
-        let previous = self.current.load_full();
-        if let Some(stored) = self.fresh_from_store().await {
-            tracing::debug!(key = %self.key, "token taken from the store");
-            return Ok(stored);
-        }
-        let lease = match self.store.try_lease(&self.key, self.lease_ttl).await {
-            Ok(lease) => lease,
-            Err(error) => {
-                tracing::warn!(key = %self.key, %error, "token store unavailable; fetching without it");
-                return self.fetch_from_source(previous.as_deref(), started).await;
+        // Waiting on another holder ends, at the latest, this long after it began: by
+        // then that holder's lease has run out (it stopped renewing) or been renewed for
+        // a fetch that is taking far longer than any HTTP policy allows.
+        let give_up = started + self.lease_ttl.saturating_mul(MAX_LEASE_WAITS);
+        loop {
+            let stored = match self.store.get(&self.key).await {
+                Ok(stored) => stored,
+                Err(error) => return self.without_store(&error, started).await,
+            };
+            if let Some(fresh) = self.usable(stored.as_ref()) {
+                tracing::debug!(key = %self.key, "token taken from the store");
+                return Ok(fresh);
             }
-        };
-        let Some(lease) = lease else {
-            // Someone else is refreshing: wait for their token rather than fetch another.
-            let deadline = Instant::now() + self.lease_ttl;
-            while Instant::now() < deadline {
-                tokio::time::sleep(LEASE_POLL).await;
-                if let Some(stored) = self.fresh_from_store().await {
-                    return Ok(stored);
+            let lease = match self.store.try_lease(&self.key, self.lease_ttl).await {
+                Ok(lease) => lease,
+                Err(error) => return self.without_store(&error, started).await,
+            };
+            let Some(lease) = lease else {
+                // Someone else is refreshing: wait for their token, then look again
+                // (and try for the lease again if they went away without writing).
+                if Instant::now() >= give_up {
+                    return Err(Error::StoreUnavailable {
+                        reason: "another holder kept the refresh lease without writing a token"
+                            .into(),
+                    });
                 }
+                tokio::time::sleep(LEASE_POLL).await;
+                continue;
+            };
+            return self.fetch_leased(lease, started).await;
+        }
+    }
+
+    /// Holding `lease`: reads the store once more (a holder that finished between our
+    /// read and our lease has written its token), fetches from the newest token the
+    /// store holds, and writes the result fenced by the lease.
+    async fn fetch_leased(&self, lease: Lease, started: Instant) -> Outcome {
+        let stored = match self.store.get(&self.key).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                self.release(lease).await;
+                return self.without_store(&error, started).await;
             }
-            tracing::warn!(key = %self.key, "lease holder wrote no token in time; fetching");
-            return self.fetch_from_source(previous.as_deref(), started).await;
         };
-        // The store was read before the lease was taken: a holder that finished in
-        // between has written its token and released the lease, so read once more.
-        if let Some(stored) = self.fresh_from_store().await {
+        if let Some(fresh) = self.usable(stored.as_ref()) {
             tracing::debug!(key = %self.key, "token written to the store just before the lease");
             self.release(lease).await;
-            return Ok(stored);
+            return Ok(fresh);
         }
-        let outcome = self.fetch_from_source(previous.as_deref(), started).await;
-        if let Ok(cached) = &outcome
-            && let Err(error) = self.store.put(&self.key, &cached.token).await
-        {
-            tracing::warn!(key = %self.key, %error, "could not write the token to the store");
+        // The newest token wins: the store's (another process may have rotated the
+        // refresh token), else this process's own (an emptied store), else none (the
+        // source's configured credentials seed the store).
+        let memory = self.current.load_full();
+        let previous = stored.or_else(|| memory.as_ref().map(|c| c.token.clone()));
+        let fetch = self.fetch_from_source(previous.as_ref(), started);
+        let outcome = self.renewing(lease, fetch).await;
+        if let Ok(cached) = &outcome {
+            self.renewing(lease, self.write(lease, &cached.token)).await;
         }
         self.release(lease).await;
         outcome
+    }
+
+    /// Writes a fetched token under `lease`. For a source whose fetch invalidated the
+    /// previous token, the store holds a spent refresh token until this write lands, so
+    /// a failed write is tried again (every [`LEASE_POLL`]) for as long as the lease
+    /// lasts: an outage shorter than that loses nothing. The fence ends the attempts
+    /// once another holder has the lease.
+    async fn write(&self, lease: Lease, token: &Token) {
+        let deadline = Instant::now() + self.lease_ttl;
+        loop {
+            match self.store.put(&self.key, token, lease).await {
+                Ok(()) => return,
+                Err(Error::LeaseLost) => {
+                    tracing::warn!(key = %self.key, "refresh lease superseded during the fetch; token not stored");
+                    return;
+                }
+                Err(error) => {
+                    if !self.source.invalidates_previous() || Instant::now() >= deadline {
+                        tracing::warn!(key = %self.key, %error, "could not write the token to the store");
+                        return;
+                    }
+                    tracing::debug!(key = %self.key, %error, "token write failed; trying again");
+                    tokio::time::sleep(LEASE_POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Runs `fetch` while renewing `lease` every third of its time to live (and every
+    /// [`LEASE_POLL`] after a failed renewal), so that a fetch slower than the lease
+    /// (timeouts × attempts + backoff) keeps it, and so does a store outage shorter
+    /// than two thirds of the lease.
+    async fn renewing<F>(&self, lease: Lease, fetch: F) -> F::Output
+    where
+        F: std::future::Future,
+    {
+        let every = (self.lease_ttl / 3).max(Duration::from_millis(1));
+        let renew = async {
+            let mut pause = every;
+            loop {
+                tokio::time::sleep(pause).await;
+                match self.store.renew(&self.key, lease, self.lease_ttl).await {
+                    Ok(true) => pause = every,
+                    Ok(false) => {
+                        tracing::warn!(key = %self.key, "refresh lease lost during the fetch");
+                        return;
+                    }
+                    Err(error) => {
+                        // Try again soon: the lease lasts until its time runs out, and
+                        // a renewal as soon as the store is back keeps it.
+                        tracing::warn!(key = %self.key, %error, "could not renew the refresh lease");
+                        pause = LEASE_POLL;
+                    }
+                }
+            }
+        };
+        let fetch = std::pin::pin!(fetch);
+        let renew = std::pin::pin!(renew);
+        match futures_util::future::select(fetch, renew).await {
+            futures_util::future::Either::Left((outcome, _)) => outcome,
+            futures_util::future::Either::Right(((), fetch)) => fetch.await,
+        }
+    }
+
+    /// The store failed. A source whose fetch invalidates the token others hold does
+    /// not fetch on its own: the cached token while it lasts, then
+    /// [`Error::StoreUnavailable`]. Any other source fetches in the process, from its
+    /// own token, and writes nothing.
+    async fn without_store(&self, error: &Error, started: Instant) -> Outcome {
+        let memory = self.current.load_full();
+        if self.source.invalidates_previous() {
+            let now = self.clock.now();
+            if let Some(cached) = memory.filter(|c| !c.token.is_expired(now)) {
+                tracing::warn!(key = %self.key, %error, "token store unavailable; serving the cached token");
+                return Ok(cached);
+            }
+            tracing::warn!(key = %self.key, %error, "token store unavailable; not refreshing without it");
+            return Err(Error::StoreUnavailable {
+                reason: error.to_string(),
+            });
+        }
+        tracing::warn!(key = %self.key, %error, "token store unavailable; fetching without it");
+        let previous = memory.as_ref().map(|c| c.token.clone());
+        self.fetch_from_source(previous.as_ref(), started).await
     }
 
     async fn release(&self, lease: Lease) {
@@ -391,7 +515,7 @@ impl<S: TokenSource> Inner<S> {
         }
     }
 
-    async fn fetch_from_source(&self, previous: Option<&CachedToken>, started: Instant) -> Outcome {
+    async fn fetch_from_source(&self, previous: Option<&Token>, started: Instant) -> Outcome {
         let span = tracing::debug_span!(
             "token_fetch",
             vendor = self.key.vendor(),
@@ -400,12 +524,8 @@ impl<S: TokenSource> Inner<S> {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let result = crate::trace::record_outcome(
-            &span,
-            started,
-            self.source.fetch(previous.map(|c| &c.token)),
-        )
-        .await;
+        let result =
+            crate::trace::record_outcome(&span, started, self.source.fetch(previous)).await;
         match result {
             Ok(token) => {
                 tracing::debug!(parent: &span, key = %self.key, "token fetched");
@@ -418,26 +538,23 @@ impl<S: TokenSource> Inner<S> {
         }
     }
 
-    /// A token in the store that is not due for renewal, not expired and not the one
-    /// last rejected.
-    async fn fresh_from_store(&self) -> Option<Arc<CachedToken>> {
-        let token = match self.store.get(&self.key).await {
-            Ok(token) => token?,
-            Err(error) => {
-                tracing::warn!(key = %self.key, %error, "token store unavailable");
-                return None;
-            }
-        };
+    /// `stored`, if it can be handed out as it is: not due for renewal, not expired and
+    /// not the one last rejected. A token that fails this is still the newest the
+    /// store holds, and the next refresh starts from it.
+    fn usable(&self, stored: Option<&Token>) -> Option<Arc<CachedToken>> {
+        let token = stored?;
         let now = self.clock.now();
         // The earliest renewal time any holder could have drawn for it.
-        let earliest_due = self.policy.refresh_at(&token, 1.0);
+        let earliest_due = self.policy.refresh_at(token, 1.0);
         if earliest_due.is_some_and(|due| now >= due) || token.is_expired(now) {
             return None;
         }
-        if fingerprint(&token) == self.rejected.load(Ordering::Relaxed) {
+        if fingerprint(token) == self.rejected.load(Ordering::Relaxed) {
             return None;
         }
-        CachedToken::new(token, &self.policy).ok().map(Arc::new)
+        CachedToken::new(token.clone(), &self.policy)
+            .ok()
+            .map(Arc::new)
     }
 
     fn remember_rejected(&self, token: &Token) {

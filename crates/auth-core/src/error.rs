@@ -113,6 +113,24 @@ pub enum Error {
     #[error("token store error: {0}")]
     Store(String),
 
+    /// A write to the token store was refused because the writer's refresh lease had
+    /// been superseded (it ran out and another holder took it): the other holder's
+    /// token is the newer one.
+    #[error("the refresh lease was superseded; the token was not stored")]
+    LeaseLost,
+
+    /// The shared token store is unreachable and the token has expired, and this
+    /// grant cannot be refreshed without it: its refresh invalidates the token other
+    /// processes hold (a rotating refresh token, a vendor that keeps one token per
+    /// user). Retry once the store is back.
+    #[error(
+        "the shared token store is unavailable and the token cannot be renewed without it: {reason}"
+    )]
+    StoreUnavailable {
+        /// What the store said (no secret).
+        reason: String,
+    },
+
     /// A scheme or vendor specific error, kept whole for `downcast_ref`.
     #[error("{0}")]
     Scheme(SharedSource),
@@ -140,12 +158,13 @@ impl Error {
         }
     }
 
-    /// Whether asking again later may succeed (connect errors, timeouts, 5xx, 429).
+    /// Whether asking again later may succeed (connect errors, timeouts, 5xx, 429, an
+    /// unavailable shared store).
     /// Errors about the credentials themselves (`invalid_grant`, `invalid_client`) are
     /// never transient.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Connect { .. } | Error::Timeout { .. } => true,
+            Error::Connect { .. } | Error::Timeout { .. } | Error::StoreUnavailable { .. } => true,
             Error::Status { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }

@@ -10,7 +10,7 @@ use http::StatusCode;
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::http::{HttpPolicy, HttpResponse, RetryPolicy, ensure_secure_url, parse_retry_after};
+use crate::http::{HttpPolicy, HttpResponse, Repeat, ensure_secure_url, parse_retry_after};
 use crate::{AuthRequest, CredentialProvider, Error};
 
 /// A reqwest client with the workspace's defaults. Cheap to clone.
@@ -55,17 +55,34 @@ impl HttpClient {
         ensure_secure_url(url, self.policy.allow_loopback_http)
     }
 
+    /// Sends `request` and reads the body within the cap, retrying as its method allows
+    /// ([`Repeat::for_method`]): see [`send_as`](Self::send_as).
+    pub async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
+        let repeat = Repeat::for_method(request.method());
+        self.send_as(request, repeat).await
+    }
+
     /// Sends `request` and reads the body within the cap.
     ///
-    /// Connect errors, 5xx and 429 are retried up to the policy's bound with jittered
-    /// backoff (a `Retry-After` is honoured up to its cap) when the request can be
-    /// cloned; after the last attempt the last response is returned as it is. Any
-    /// status is returned as a response; use [`HttpResponse::error_for_status`].
-    pub async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
+    /// Connect errors are retried up to the policy's bound with jittered backoff
+    /// (the request never reached the server); 5xx and 429 only when `repeat` is
+    /// [`Repeat::Safe`], honouring a `Retry-After` up to its cap. Retries need a request
+    /// that can be cloned. After the last attempt the last response is returned as it
+    /// is. Any status is returned as a response; use
+    /// [`HttpResponse::error_for_status`]. The response's
+    /// [`attempts`](HttpResponse::attempts) says how many of the attempts reached the
+    /// server (connect errors do not).
+    pub async fn send_as(
+        &self,
+        request: reqwest::Request,
+        repeat: Repeat,
+    ) -> Result<HttpResponse, Error> {
         self.check_url(request.url())?;
         let retry = self.policy.retry;
         let mut pending = request;
         let mut retries = 0u32;
+        // Attempts answered by the server (any status); connect errors never reached it.
+        let mut answered = 0u32;
         loop {
             let spare = if retries < retry.max_retries {
                 pending.try_clone()
@@ -77,9 +94,12 @@ impl HttpClient {
             let span =
                 tracing::debug_span!("http", %method, target = %target, attempt = retries + 1);
             let outcome = self.client.execute(pending).instrument(span.clone()).await;
+            if outcome.is_ok() {
+                answered = answered.saturating_add(1);
+            }
             let delay = match &outcome {
                 Err(e) if e.is_connect() => Some(retry.backoff(retries, rand::random())),
-                Ok(response) if RetryPolicy::is_retryable_status(response.status()) => {
+                Ok(response) if repeat.retries_status(response.status()) => {
                     let after = response
                         .headers()
                         .get(http::header::RETRY_AFTER)
@@ -102,13 +122,17 @@ impl HttpClient {
                 }
                 _ => {
                     let response = outcome.map_err(|e| self.map_error(e, &target))?;
-                    return self.read(response).instrument(span).await;
+                    return self.read(response, answered).instrument(span).await;
                 }
             }
         }
     }
 
-    async fn read(&self, mut response: reqwest::Response) -> Result<HttpResponse, Error> {
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        attempts: u32,
+    ) -> Result<HttpResponse, Error> {
         let limit = self.policy.max_body_bytes;
         if response
             .content_length()
@@ -139,6 +163,7 @@ impl HttpClient {
             status,
             headers,
             body: body.freeze(),
+            attempts,
         })
     }
 
@@ -207,10 +232,15 @@ async fn authorize_and_keep<P: CredentialProvider + ?Sized>(
     Ok(seen)
 }
 
-/// An [`HttpClient`] paired with a provider: every request is authorized, and a 401
-/// drops the provider's cached credential and sends the request once more with a
+/// An [`HttpClient`] paired with a provider: every attempt is authorized afresh, and a
+/// 401 drops the provider's cached credential and sends the request once more with a
 /// fresh one (when the request can be cloned and the provider says a fresh one can
 /// differ, see [`CredentialProvider::invalidate`]).
+///
+/// Retries after a 5xx or 429 follow [`Repeat::for_method`] and the policy's bounds,
+/// as [`HttpClient::send`] does, but each retry is authorized again: an OAuth 1.0a
+/// signature gets a new nonce (a server refuses a nonce it has seen), a quota counts
+/// the attempt, a token renewed meanwhile is used.
 #[derive(Debug, Clone)]
 pub struct AuthorizedClient {
     http: HttpClient,
@@ -235,19 +265,49 @@ impl AuthorizedClient {
 
     /// Authorizes and sends `request`; see the type documentation.
     pub async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
-        let spare = request.try_clone();
-        let mut first = request;
-        let seen = authorize_and_keep(&*self.provider, &mut first).await?;
-        let response = self.http.send(first).await?;
-        if response.status != StatusCode::UNAUTHORIZED {
+        let repeat = Repeat::for_method(request.method());
+        let retry = self.http.policy.retry;
+        let mut retries = 0u32;
+        let mut renewed_after_401 = false;
+        loop {
+            // Each attempt starts from the unauthorized request; one that cannot be
+            // cloned (a streamed body) is sent once.
+            let Some(mut outgoing) = request.try_clone() else {
+                return self.send_once(request).await;
+            };
+            let seen = authorize_and_keep(&*self.provider, &mut outgoing).await?;
+            // Connect errors are retried inside (the request never left); statuses here.
+            let response = self.http.send_as(outgoing, Repeat::Unsent).await?;
+            if response.status == StatusCode::UNAUTHORIZED && !renewed_after_401 {
+                if !self.provider.invalidate(&seen) {
+                    return Ok(response);
+                }
+                tracing::debug!("401: retrying once with a fresh credential");
+                renewed_after_401 = true;
+                continue;
+            }
+            if retries < retry.max_retries && repeat.retries_status(response.status) {
+                let after = response
+                    .headers
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v.as_bytes(), std::time::SystemTime::now()));
+                if let Some(delay) = retry.delay_for(retries, after, rand::random()) {
+                    tracing::debug!(
+                        status = response.status.as_u16(),
+                        ?delay,
+                        "retrying, authorized again"
+                    );
+                    tokio::time::sleep(delay).await;
+                    retries += 1;
+                    continue;
+                }
+            }
             return Ok(response);
         }
-        let retry_can_help = self.provider.invalidate(&seen);
-        let (true, Some(mut again)) = (retry_can_help, spare) else {
-            return Ok(response);
-        };
-        tracing::debug!("401: retrying once with a fresh credential");
-        authorize_and_keep(&*self.provider, &mut again).await?;
-        self.http.send(again).await
+    }
+
+    async fn send_once(&self, mut request: reqwest::Request) -> Result<HttpResponse, Error> {
+        authorize_and_keep(&*self.provider, &mut request).await?;
+        self.http.send_as(request, Repeat::Unsent).await
     }
 }

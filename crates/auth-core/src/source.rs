@@ -22,4 +22,17 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
     fn grant(&self) -> &'static str {
         "custom"
     }
+
+    /// Whether a fetch invalidates the token it replaces for everyone who holds it: a
+    /// grant with rotating refresh tokens (a server with reuse detection revokes the
+    /// whole family when a rotated-away token comes back), or a vendor that keeps one
+    /// active token per user. Such a source never fetches on its own while a shared
+    /// store is unreachable: the cached token is served while it lasts, and then
+    /// [`Error::StoreUnavailable`]. Sources without that hazard (client credentials,
+    /// a per-organization exchange) fall back to fetching in the process.
+    ///
+    /// Default `false`.
+    fn invalidates_previous(&self) -> bool {
+        false
+    }
 }

@@ -2,8 +2,17 @@
 //!
 //! The contract is small enough for a store shared by many processes (Redis) to
 //! implement: `get` and `put` a token under a key, and a *lease* on the key so that
-//! only one holder refreshes at a time. A lease carries a fencing number; `release`
-//! with a stale lease does nothing.
+//! only one holder refreshes at a time.
+//!
+//! - A lease carries a fencing number that grows with every lease granted. `put`
+//!   writes only under the current lease: a holder whose lease ran out and was granted
+//!   to someone else is refused with [`Error::LeaseLost`], so a slow holder cannot
+//!   overwrite the newer token of the one that took over. `renew` extends a lease
+//!   while its fetch runs; `release` with a stale lease does nothing.
+//! - A stored token lives as long as what it needs to be renewed: a token with a
+//!   refresh token until the refresh token's expiry when known (else with no time to
+//!   live, or a store's configured maximum), a token without one until its own expiry.
+//!   An expired access token in the store still carries the newest refresh token.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,11 +25,25 @@ use async_trait::async_trait;
 use crate::{Error, Token};
 
 /// The key a token is stored under, for example `bindeo:client:my-app`.
+///
+/// Parts are joined with `:`, and every `%` and `:` inside a part is written as `%25`
+/// and `%3A`, so distinct lists of parts always give distinct keys:
+/// `["binokula", "acme:b", "c@x"]` is `binokula:acme%3Ab:c@x` and
+/// `["binokula", "acme", "b:c@x"]` is `binokula:acme:b%3Ac@x`.
+///
+/// ```
+/// use auth_core::StoreKey;
+///
+/// let a = StoreKey::new(["binokula", "acme:b", "c@x"]);
+/// let b = StoreKey::new(["binokula", "acme", "b:c@x"]);
+/// assert_ne!(a, b);
+/// assert_eq!(a.as_str(), "binokula:acme%3Ab:c@x");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoreKey(String);
 
 impl StoreKey {
-    /// A key from its parts, joined with `:`.
+    /// A key from its parts, each escaped and joined with `:`.
     pub fn new<I, S>(parts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -31,7 +54,13 @@ impl StoreKey {
             if i > 0 {
                 key.push(':');
             }
-            key.push_str(part.as_ref());
+            for c in part.as_ref().chars() {
+                match c {
+                    '%' => key.push_str("%25"),
+                    ':' => key.push_str("%3A"),
+                    c => key.push(c),
+                }
+            }
         }
         Self(key)
     }
@@ -41,7 +70,7 @@ impl StoreKey {
         &self.0
     }
 
-    /// The first part: by convention the vendor (`bindeo`, `bookingtime`).
+    /// The first part, as escaped: by convention the vendor (`bindeo`, `bookingtime`).
     pub fn vendor(&self) -> &str {
         self.0.split(':').next().unwrap_or_default()
     }
@@ -67,14 +96,20 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The token under `key`, if any (it may have expired; callers check).
     async fn get(&self, key: &StoreKey) -> Result<Option<Token>, Error>;
 
-    /// Stores `token` under `key`, replacing what was there.
-    async fn put(&self, key: &StoreKey, token: &Token) -> Result<(), Error>;
+    /// Stores `token` under `key`, replacing what was there, if `lease` is still the
+    /// current lease on `key`; [`Error::LeaseLost`] (and nothing written) otherwise.
+    /// The check and the write are one atomic step.
+    async fn put(&self, key: &StoreKey, token: &Token, lease: Lease) -> Result<(), Error>;
 
     /// Removes the token under `key`.
     async fn remove(&self, key: &StoreKey) -> Result<(), Error>;
 
     /// Takes the lease on `key` for `ttl` if nobody holds it; `None` if someone does.
     async fn try_lease(&self, key: &StoreKey, ttl: Duration) -> Result<Option<Lease>, Error>;
+
+    /// Extends `lease` to `ttl` from now if it is still the current lease on `key`;
+    /// `false` if it was superseded or ran out.
+    async fn renew(&self, key: &StoreKey, lease: Lease, ttl: Duration) -> Result<bool, Error>;
 
     /// Gives the lease back. Does nothing if `lease` is no longer the current one.
     async fn release(&self, key: &StoreKey, lease: Lease) -> Result<(), Error>;
@@ -91,6 +126,13 @@ pub struct InMemoryTokenStore {
 struct Entry {
     token: Option<Token>,
     lease: Option<(Lease, Instant)>,
+}
+
+impl Entry {
+    fn holds(&self, lease: Lease, now: Instant) -> bool {
+        self.lease
+            .is_some_and(|(held, until)| held == lease && until > now)
+    }
 }
 
 impl InMemoryTokenStore {
@@ -112,8 +154,13 @@ impl TokenStore for InMemoryTokenStore {
         Ok(self.entries().get(key).and_then(|e| e.token.clone()))
     }
 
-    async fn put(&self, key: &StoreKey, token: &Token) -> Result<(), Error> {
-        self.entries().entry(key.clone()).or_default().token = Some(token.clone());
+    async fn put(&self, key: &StoreKey, token: &Token, lease: Lease) -> Result<(), Error> {
+        let mut entries = self.entries();
+        let entry = entries.entry(key.clone()).or_default();
+        if !entry.holds(lease, Instant::now()) {
+            return Err(Error::LeaseLost);
+        }
+        entry.token = Some(token.clone());
         Ok(())
     }
 
@@ -136,6 +183,18 @@ impl TokenStore for InMemoryTokenStore {
         };
         entry.lease = Some((lease, now + ttl));
         Ok(Some(lease))
+    }
+
+    async fn renew(&self, key: &StoreKey, lease: Lease, ttl: Duration) -> Result<bool, Error> {
+        let now = Instant::now();
+        let mut entries = self.entries();
+        match entries.get_mut(key) {
+            Some(entry) if entry.holds(lease, now) => {
+                entry.lease = Some((lease, now + ttl));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn release(&self, key: &StoreKey, lease: Lease) -> Result<(), Error> {
@@ -203,11 +262,63 @@ mod tests {
     }
 
     #[test]
+    fn put_is_fenced_by_the_current_lease() {
+        let store = InMemoryTokenStore::new();
+        let key = StoreKey::new(["k"]);
+        let token = Token::bearer("t", UNIX_EPOCH);
+        let stale = run(store.try_lease(&key, Duration::ZERO)).unwrap().unwrap();
+        let current = run(store.try_lease(&key, Duration::from_secs(60)))
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            run(store.put(&key, &token, stale)),
+            Err(Error::LeaseLost)
+        ));
+        assert!(!run(store.renew(&key, stale, Duration::from_secs(60))).unwrap());
+        assert!(run(store.get(&key)).unwrap().is_none());
+        assert!(run(store.renew(&key, current, Duration::from_secs(60))).unwrap());
+        run(store.put(&key, &token, current)).unwrap();
+        run(store.release(&key, current)).unwrap();
+        assert!(matches!(
+            run(store.put(&key, &token, current)),
+            Err(Error::LeaseLost)
+        ));
+    }
+
+    #[test]
+    fn keys_escape_their_separator() {
+        assert_ne!(
+            StoreKey::new(["binokula", "acme:b", "c@x"]),
+            StoreKey::new(["binokula", "acme", "b:c@x"])
+        );
+        assert_ne!(StoreKey::new(["a%3Ab"]), StoreKey::new(["a:b"]));
+        assert_eq!(StoreKey::new(["a%", ":"]).as_str(), "a%25:%3A");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn distinct_part_lists_give_distinct_keys(
+            a in proptest::collection::vec("[a:%b]{0,4}", 0..4),
+            b in proptest::collection::vec("[a:%b]{0,4}", 0..4),
+        ) {
+            // `[]` and `[""]` are both the empty key: the one collision, by design of
+            // an empty list (no caller builds a key from no parts).
+            proptest::prop_assume!(!(a.is_empty() && b == [""] || b.is_empty() && a == [""]));
+            if a != b {
+                proptest::prop_assert_ne!(StoreKey::new(&a), StoreKey::new(&b));
+            }
+        }
+    }
+
+    #[test]
     fn put_get_remove() {
         let store = InMemoryTokenStore::new();
         let key = StoreKey::new(["k"]);
         assert!(run(store.get(&key)).unwrap().is_none());
-        run(store.put(&key, &Token::bearer("t", UNIX_EPOCH))).unwrap();
+        let lease = run(store.try_lease(&key, Duration::from_secs(60)))
+            .unwrap()
+            .unwrap();
+        run(store.put(&key, &Token::bearer("t", UNIX_EPOCH), lease)).unwrap();
         assert!(run(store.get(&key)).unwrap().is_some());
         run(store.remove(&key)).unwrap();
         assert!(run(store.get(&key)).unwrap().is_none());

@@ -29,6 +29,7 @@ pub struct Token {
     issued_at: SystemTime,
     expires_at: Option<SystemTime>,
     refresh_token: Option<SecretString>,
+    refresh_expires_at: Option<SystemTime>,
     scope: Option<String>,
 }
 
@@ -46,6 +47,7 @@ impl Token {
             issued_at,
             expires_at: None,
             refresh_token: None,
+            refresh_expires_at: None,
             scope: None,
         }
     }
@@ -73,6 +75,14 @@ impl Token {
     #[must_use]
     pub fn with_refresh_token(mut self, refresh_token: impl Into<SecretString>) -> Self {
         self.refresh_token = Some(refresh_token.into());
+        self
+    }
+
+    /// Sets when the refresh token expires, if the server said (bookingtime's 30 days,
+    /// a `refresh_expires_in`). A store keeps the token until then.
+    #[must_use]
+    pub fn refresh_expires_at(mut self, at: SystemTime) -> Self {
+        self.refresh_expires_at = Some(at);
         self
     }
 
@@ -106,6 +116,25 @@ impl Token {
     /// The refresh token, if any.
     pub fn refresh_token(&self) -> Option<&SecretString> {
         self.refresh_token.as_ref()
+    }
+
+    /// When the refresh token expires, if known.
+    pub fn refresh_expiry(&self) -> Option<SystemTime> {
+        self.refresh_expires_at
+    }
+
+    /// How long a store must keep this token for the next renewal: until the refresh
+    /// token's expiry when it has a refresh token whose expiry is known; `None` (no
+    /// expiry; a store may apply its own cap) when its refresh token's expiry is
+    /// unknown; else until the token's own expiry. Never the access token's expiry
+    /// alone when a refresh token is attached: an expired access token in a store
+    /// still carries the newest refresh token.
+    pub fn keep_until(&self) -> Option<SystemTime> {
+        if self.refresh_token.is_some() {
+            self.refresh_expires_at
+        } else {
+            self.expires_at
+        }
     }
 
     /// The granted scope, if the server said.
@@ -152,6 +181,7 @@ impl fmt::Debug for Token {
                 "refresh_token",
                 &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("refresh_expires_at", &self.refresh_expires_at)
             .field("scope", &self.scope)
             .finish()
     }
@@ -163,7 +193,9 @@ impl fmt::Debug for Token {
 /// `expiry - margin - jitter`, where `margin` is `fraction` of the token's lifetime
 /// clamped to `[min_margin, max_margin]` and `jitter` is drawn uniformly from
 /// `[0, jitter_fraction × lifetime]` once per token (so a fleet of processes does not
-/// renew in the same second). Callers keep using the old token while it is renewed.
+/// renew in the same second). The margin is at most half the lifetime, so a very short
+/// token (2 s) is still used for half its life. Callers keep using the old token while
+/// it is renewed.
 ///
 /// With the defaults (10 %, 5 s to 10 min, jitter up to 5 %), a 5-minute token is
 /// renewed between 4 min 15 s and 4 min 30 s after issue, and a 1-hour token between
@@ -227,10 +259,12 @@ impl RefreshPolicy {
     /// The margin before expiry, without jitter, for a token of `lifetime`.
     pub fn margin(&self, lifetime: Duration) -> Duration {
         let proportional = lifetime.mul_f64(self.fraction.clamp(0.0, 1.0));
+        // Never more than half the lifetime: a 2-second token renewed at issue would be
+        // renewed on every call.
         proportional
             .max(self.min_margin)
             .min(self.max_margin)
-            .min(lifetime)
+            .min(lifetime / 2)
     }
 
     /// When `token` should be renewed, with `unit_random` in `[0, 1)` choosing the
@@ -267,7 +301,8 @@ mod tests {
             p.margin(Duration::from_secs(86_400)),
             Duration::from_secs(600)
         );
-        assert_eq!(p.margin(Duration::from_secs(2)), Duration::from_secs(2));
+        assert_eq!(p.margin(Duration::from_secs(2)), Duration::from_secs(1));
+        assert_eq!(p.margin(Duration::from_secs(8)), Duration::from_secs(4));
     }
 
     #[test]
@@ -288,6 +323,16 @@ mod tests {
         assert_eq!(h.to_str().unwrap(), "Bearer abc");
         let dbg = format!("{t:?}");
         assert!(!dbg.contains("abc") && !dbg.contains("refresh-me"), "{dbg}");
+    }
+
+    #[test]
+    fn a_token_with_a_refresh_token_is_kept_as_long_as_the_refresh_token() {
+        let access_only = Token::bearer("a", at(0)).expires_in(Duration::from_secs(2));
+        assert_eq!(access_only.keep_until(), Some(at(2)));
+        let rotating = access_only.clone().with_refresh_token("r");
+        assert_eq!(rotating.keep_until(), None);
+        let bounded = rotating.refresh_expires_at(at(30 * 86_400));
+        assert_eq!(bounded.keep_until(), Some(at(30 * 86_400)));
     }
 
     #[test]

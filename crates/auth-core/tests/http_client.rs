@@ -49,12 +49,38 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
     let ok = get(&client, &server).await.expect("third attempt succeeds");
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(server.requests("/ok"), 3);
+    assert_eq!(ok.attempts, 3, "every attempt reached the server");
 
     server.inject(Fault::ServerError, 10);
     let last = get(&client, &server).await.expect("response");
     assert_eq!(last.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(last.attempts, 3);
     assert!(matches!(last.error_for_status(), Err(Error::Status { .. })));
     assert_eq!(server.requests("/ok"), 6, "1 + 2 retries, never more");
+}
+
+#[tokio::test]
+async fn a_post_behind_a_server_error_is_sent_once_and_says_so() {
+    let server = echo_server();
+    let client = client(common::policy());
+    server.inject(Fault::ServerError, 1);
+    let request = client
+        .reqwest()
+        .post(server.url("/ok"))
+        .body("{}")
+        .build()
+        .expect("request");
+    let response = client.send(request).await.expect("response");
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.attempts, 1);
+    assert_eq!(
+        server.requests("/ok"),
+        1,
+        "a POST is never repeated after a 5xx"
+    );
+
+    let plain = get(&client, &server).await.expect("response");
+    assert_eq!(plain.attempts, 1, "no retry, one attempt");
 }
 
 #[tokio::test]
@@ -68,7 +94,9 @@ async fn retry_after_is_honoured_and_capped() {
         1,
     );
     let started = Instant::now();
-    assert!(get(&client, &server).await.expect("retried").is_success());
+    let retried = get(&client, &server).await.expect("retried");
+    assert!(retried.is_success());
+    assert_eq!(retried.attempts, 2);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "waited {:?}",
@@ -86,6 +114,7 @@ async fn retry_after_is_honoured_and_capped() {
     );
     let refused = get(&client, &server).await.expect("response");
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.attempts, 1);
     assert_eq!(server.requests("/ok"), 3);
 }
 

@@ -64,6 +64,7 @@ proptest! {
                 status: StatusCode::from_u16(status).expect("status"),
                 headers: HeaderMap::new(),
                 body: Bytes::from(body),
+                attempts: 1,
             };
             #[derive(serde::Deserialize, Debug)]
             #[allow(dead_code)]

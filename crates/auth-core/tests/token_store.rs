@@ -32,8 +32,7 @@ fn provider(
     Arc::new(
         CachingProvider::builder(source)
             .shared_clock(Arc::clone(clock))
-            .store(store)
-            .key(StoreKey::new(["generic", CLIENT_ID]))
+            .store(store, StoreKey::new(["generic", CLIENT_ID]))
             .policy(RefreshPolicy::default())
             .build(),
     )
@@ -100,7 +99,10 @@ impl TokenStore for Down {
     async fn get(&self, _: &StoreKey) -> Result<Option<Token>, Error> {
         Err(Error::Store("connection refused".into()))
     }
-    async fn put(&self, _: &StoreKey, _: &Token) -> Result<(), Error> {
+    async fn put(&self, _: &StoreKey, _: &Token, _: Lease) -> Result<(), Error> {
+        Err(Error::Store("connection refused".into()))
+    }
+    async fn renew(&self, _: &StoreKey, _: Lease, _: Duration) -> Result<bool, Error> {
         Err(Error::Store("connection refused".into()))
     }
     async fn remove(&self, _: &StoreKey) -> Result<(), Error> {
@@ -160,8 +162,11 @@ impl TokenStore for ReadBeforeTheWrite {
         }
         self.inner.get(key).await
     }
-    async fn put(&self, key: &StoreKey, token: &Token) -> Result<(), Error> {
-        self.inner.put(key, token).await
+    async fn put(&self, key: &StoreKey, token: &Token, lease: Lease) -> Result<(), Error> {
+        self.inner.put(key, token, lease).await
+    }
+    async fn renew(&self, key: &StoreKey, lease: Lease, ttl: Duration) -> Result<bool, Error> {
+        self.inner.renew(key, lease, ttl).await
     }
     async fn remove(&self, key: &StoreKey) -> Result<(), Error> {
         self.inner.remove(key).await

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use auth_core::http::Repeat;
 use auth_core::reqwest::HttpClient;
 use auth_core::{AuthRequest, Clock};
 use bytes::Bytes;
@@ -213,7 +214,9 @@ impl Flow {
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
         *outgoing.headers_mut() = request.headers().clone();
-        let response = self.http.send(outgoing).await?;
+        // A credential request carries a nonce (and a verifier) the server may already
+        // have spent: sent again only when it never reached the server.
+        let response = self.http.send_as(outgoing, Repeat::Unsent).await?;
         if response.status.is_redirection() {
             return Err(Error::Core(response.to_error()));
         }

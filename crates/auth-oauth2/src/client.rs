@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use auth_core::http::Repeat;
 use auth_core::reqwest::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -49,6 +50,7 @@ struct Inner {
     revocation_url: Option<Url>,
     http: HttpClient,
     clock: Arc<dyn Clock>,
+    refresh_repeat: Repeat,
 }
 
 impl fmt::Debug for OAuth2Client {
@@ -72,6 +74,7 @@ pub struct OAuth2ClientBuilder {
     revocation_url: Option<String>,
     http: Option<HttpClient>,
     clock: Option<Arc<dyn Clock>>,
+    refresh_repeat: Repeat,
 }
 
 impl OAuth2ClientBuilder {
@@ -110,6 +113,17 @@ impl OAuth2ClientBuilder {
         self
     }
 
+    /// Whether a `refresh_token` grant may be sent again after it may have reached the
+    /// server (default [`Repeat::Unsent`]: a rotating refresh token is single-use, and
+    /// a server with reuse detection revokes the whole token family when it sees one
+    /// twice). Set [`Repeat::Safe`] only for a server known to accept a repeat (a
+    /// refresh-token grace period, or no rotation).
+    #[must_use]
+    pub fn repeat_refresh(mut self, repeat: Repeat) -> Self {
+        self.refresh_repeat = repeat;
+        self
+    }
+
     /// Checks the endpoints (HTTPS, or HTTP on loopback) and builds the client.
     pub fn build(self) -> Result<OAuth2Client, Error> {
         if self.client_id.is_empty() {
@@ -135,6 +149,7 @@ impl OAuth2ClientBuilder {
                 revocation_url,
                 http,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                refresh_repeat: self.refresh_repeat,
             }),
         })
     }
@@ -151,6 +166,7 @@ impl OAuth2Client {
             revocation_url: None,
             http: None,
             clock: None,
+            refresh_repeat: Repeat::Unsent,
         }
     }
 
@@ -177,6 +193,20 @@ impl OAuth2Client {
     /// Sends any grant to the token endpoint: `params` must include `grant_type`; the
     /// client's credentials are added as configured.
     ///
+    /// Which grants are sent again after a 5xx or 429 ([`Repeat`]):
+    ///
+    /// | grant | sent again on |
+    /// | --- | --- |
+    /// | `client_credentials` | connect errors, 5xx, 429 |
+    /// | `refresh_token` | connect errors only, unless [`OAuth2ClientBuilder::repeat_refresh`] says the server tolerates a repeat |
+    /// | `authorization_code`, `password`, any other grant | connect errors only |
+    ///
+    /// A code is single-use and a rotated refresh token is spent by the first request
+    /// that reaches the server, so once a request may have been acted on the caller
+    /// gets the failure that happened (a `502` as [`auth_core::Error::Status`]), not the
+    /// `invalid_grant` a repeat would earn. A password grant sent twice would leave a
+    /// second token family behind, so it is not repeated either.
+    ///
     /// Traced as a `token_request` span: the grant type, the client ID, the outcome and
     /// the latency; never a parameter's value.
     pub async fn token_request(&self, params: &[(&str, &str)]) -> Result<TokenResponse, Error> {
@@ -191,8 +221,13 @@ impl OAuth2Client {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        let repeat = match grant {
+            "client_credentials" => Repeat::Safe,
+            "refresh_token" => self.inner.refresh_repeat,
+            _ => Repeat::Unsent,
+        };
         auth_core::trace::record_outcome(&span, std::time::Instant::now(), async {
-            let response = self.post(&self.inner.token_url, params).await?;
+            let response = self.post(&self.inner.token_url, params, repeat).await?;
             Ok(parse_token_response(
                 response.status,
                 &response.headers,
@@ -282,7 +317,10 @@ impl OAuth2Client {
             .ok_or(Error::NoEndpoint("revocation"))?;
         let mut params = vec![("token", token.expose_secret())];
         params.extend(hint.map(|h| ("token_type_hint", h.as_str())));
-        self.post(url, &params).await?.error_for_status()?;
+        // Revoking twice is revoking once (RFC 7009 §2.2): safe to repeat.
+        self.post(url, &params, Repeat::Safe)
+            .await?
+            .error_for_status()?;
         Ok(())
     }
 
@@ -290,6 +328,7 @@ impl OAuth2Client {
         &self,
         url: &Url,
         params: &[(&str, &str)],
+        repeat: Repeat,
     ) -> Result<auth_core::http::HttpResponse, Error> {
         let inner = &self.inner;
         let request = endpoint_request(inner.auth, &inner.client_id, inner.secret.as_ref(), params);
@@ -306,7 +345,7 @@ impl OAuth2Client {
         let request = builder
             .build()
             .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-        Ok(inner.http.send(request).await?)
+        Ok(inner.http.send_as(request, repeat).await?)
     }
 }
 

@@ -11,6 +11,13 @@
 //! | [`Password`] | fetches anew with the user's password, which it holds |
 //! | [`AuthorizationCode`], [`RefreshToken`] | [`auth_core::Error::SignInRequired`] |
 //!
+//! While a shared store is unreachable ([`TokenSource::invalidates_previous`]):
+//!
+//! | source | store down |
+//! | --- | --- |
+//! | [`ClientCredentials`], [`Password`] | fetch in the process (a refused refresh falls back to the client's or the user's credentials, so a rotation elsewhere heals) |
+//! | [`AuthorizationCode`], [`RefreshToken`] | serve the cached token until it expires, then [`auth_core::Error::StoreUnavailable`]: a refresh here could spend a refresh token another process holds |
+//!
 //! A user grant that must not keep the password exchanges it once with
 //! [`OAuth2Client::password`] and goes on with [`RefreshToken::starting_with`].
 //!
@@ -296,6 +303,12 @@ impl TokenSource for RefreshToken {
         "refresh_token"
     }
 
+    /// A rotating server spends the refresh token on use: no refresh without the
+    /// shared store.
+    fn invalidates_previous(&self) -> bool {
+        true
+    }
+
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {
         if let Some(first) = locked(&self.first).take() {
             return Ok(first);
@@ -363,6 +376,12 @@ impl AuthorizationCode {
 impl TokenSource for AuthorizationCode {
     fn grant(&self) -> &'static str {
         "authorization_code"
+    }
+
+    /// Refreshes may rotate, and a spent code cannot be had again: no refresh without
+    /// the shared store.
+    fn invalidates_previous(&self) -> bool {
+        true
     }
 
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, CoreError> {

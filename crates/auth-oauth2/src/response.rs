@@ -61,6 +61,16 @@ impl TokenResponse {
         }
     }
 
+    /// `refresh_expires_in` (an extension member, as Keycloak sends it): how long the
+    /// refresh token lasts, if the server said; `0` (Keycloak's "no expiry") is `None`.
+    /// A store keeps the token that long ([`Token::keep_until`]).
+    pub fn refresh_expires_in(&self) -> Option<Duration> {
+        self.extra
+            .get("refresh_expires_in")
+            .and_then(parse_expires_in)
+            .filter(|d| !d.is_zero())
+    }
+
     /// The response as a core [`Token`] issued at `issued_at`, or `None` if it carries
     /// no access token. `fallback_refresh` is kept when the server did not rotate the
     /// refresh token (RFC 6749 §6: it may or may not send a new one).
@@ -74,7 +84,15 @@ impl TokenResponse {
         if let Some(lifetime) = self.expires_in {
             token = token.expires_in(lifetime);
         }
-        if let Some(refresh) = self.refresh_token.as_ref().or(fallback_refresh) {
+        if let Some(refresh) = self.refresh_token.as_ref() {
+            token = token.with_refresh_token(refresh.clone());
+            if let Some(at) = self
+                .refresh_expires_in()
+                .and_then(|l| issued_at.checked_add(l))
+            {
+                token = token.refresh_expires_at(at);
+            }
+        } else if let Some(refresh) = fallback_refresh {
             token = token.with_refresh_token(refresh.clone());
         }
         if let Some(scope) = &self.scope {
@@ -198,6 +216,25 @@ mod tests {
             &HeaderMap::new(),
             body.as_bytes(),
         )
+    }
+
+    #[test]
+    fn refresh_expires_in_sets_the_refresh_expiry() {
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(1000);
+        let r = parse(
+            200,
+            r#"{"access_token":"a","expires_in":60,"refresh_token":"r","refresh_expires_in":"1800"}"#,
+        )
+        .unwrap();
+        let token = r.to_token(at, None).unwrap();
+        assert_eq!(token.refresh_expiry(), Some(at + Duration::from_secs(1800)));
+        assert_eq!(token.keep_until(), Some(at + Duration::from_secs(1800)));
+        let never = parse(
+            200,
+            r#"{"access_token":"a","refresh_token":"r","refresh_expires_in":0}"#,
+        )
+        .unwrap();
+        assert_eq!(never.to_token(at, None).unwrap().keep_until(), None);
     }
 
     #[test]

@@ -231,7 +231,12 @@ impl TokenSource for GenericTokenSource {
             .body("grant_type=client_credentials")
             .build()
             .map_err(|e| Error::Request(e.without_url().to_string()))?;
-        let response = self.http.send(request).await?.error_for_status()?;
+        // client_credentials spends nothing: repeated after a 5xx or 429 like a read.
+        let response = self
+            .http
+            .send_as(request, auth_core::http::Repeat::Safe)
+            .await?
+            .error_for_status()?;
         let wire: Wire = response.json()?;
         let mut token = Token::new(
             wire.token_type.unwrap_or_else(|| "Bearer".into()),

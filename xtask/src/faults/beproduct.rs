@@ -1,8 +1,11 @@
 //! BeProduct: the sign-in's code exchange on the IdentityServer (`POST
-//! /ids/connect/token`, after the user's consent) and a page of records from the REST
-//! API.
+//! /ids/connect/token`, after the user's consent), a page of records from the REST
+//! API (`GET /api/v1/colors`), a record written (`POST /api/v1/colors`), and a page
+//! read once the access token is due, which first spends the rotating refresh token
+//! (`POST /ids/connect/token`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_beproduct::{BeProduct, BeProductConfig, Plan};
 use auth_core::reqwest::HttpClient;
@@ -10,6 +13,7 @@ use auth_core::{Clock, ManualClock, SecretString};
 use auth_testkit::Fault;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 use auth_testkit::oauth2::consent;
+use serde_json::json;
 
 use super::{Flow, Observed, policy};
 
@@ -18,8 +22,12 @@ const SECRET: &str = "fault-beproduct-secret";
 const TOKEN_PATH: &str = "/ids/connect/token";
 const RECORDS_PATH: &str = "/api/v1/colors";
 
+/// Past the embedded identity server's one-hour access tokens.
+const PAST_EXPIRY: Duration = Duration::from_secs(3601);
+
 pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+    let manual = ManualClock::new();
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
     let server = BeProductServer::start(
         Arc::clone(&clock),
         Account {
@@ -47,28 +55,38 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let pending = beproduct.authorization_request();
     let redirect = consent(pending.url.as_str()).await?;
     let (target, path) = match flow {
-        Flow::Token => (server.identity(), TOKEN_PATH),
-        Flow::Api => (server.api(), RECORDS_PATH),
+        Flow::Token | Flow::Refresh => (server.identity(), TOKEN_PATH),
+        Flow::Api | Flow::Write => (server.api(), RECORDS_PATH),
     };
     let session = match flow {
         Flow::Token => None,
-        Flow::Api => Some(
+        Flow::Api | Flow::Write | Flow::Refresh => Some(
             beproduct
                 .sign_in(&pending, &redirect)
                 .await
                 .map_err(|e| e.to_string())?,
         ),
     };
+    if flow == Flow::Refresh {
+        manual.advance(PAST_EXPIRY);
+    }
+    // The sign-in's exchange is on the token path too: count what follows it.
+    let before = target.requests(path);
     if let Some(fault) = fault {
         target.inject_on(path, fault, 1);
     }
-    let result = match &session {
-        None => beproduct.sign_in(&pending, &redirect).await.map(drop),
-        Some(session) => session.records("colors").page(1, 5).await.map(drop),
+    let result = match (&session, flow) {
+        (None, _) => beproduct.sign_in(&pending, &redirect).await.map(drop),
+        (Some(session), Flow::Write) => session
+            .records("colors")
+            .write_batch(&[json!({ "name": "fault" })])
+            .await
+            .map(drop),
+        (Some(session), _) => session.records("colors").page(1, 5).await.map(drop),
     };
     Ok(Observed {
         result: result.map_err(Into::into),
-        requests: target.requests(path),
+        requests: target.requests(path) - before,
         path: path.to_owned(),
     })
 }

@@ -12,6 +12,9 @@ use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, RESOURCE_PATH};
 use super::{Flow, Observed, policy};
 
 pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    if matches!(flow, Flow::Write | Flow::Refresh) {
+        return Err(format!("bindeo has no {flow} flow"));
+    }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BindeoServer::start(
         Arc::clone(&clock),
@@ -28,7 +31,7 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let machine = bindeo.machine();
     let path = match flow {
         Flow::Token => ACCESS_TOKEN_PATH,
-        Flow::Api => {
+        _ => {
             machine.token().await.map_err(|e| e.to_string())?;
             RESOURCE_PATH
         }
@@ -38,7 +41,7 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     }
     let result = match flow {
         Flow::Token => machine.token().await.map(drop),
-        Flow::Api => {
+        _ => {
             let client = AuthorizedClient::new(http, Arc::new(machine));
             let request = client
                 .http()

@@ -1,16 +1,22 @@
-//! Binokula: issuing an SSO token (`GET /api/Token`) and registering a user
-//! (`POST /api/User`), both keyed by the client secret and function key.
+//! Binokula: issuing an SSO token (`GET /api/Token`), registering a user (`PUT
+//! /api/User`) and disabling one (`POST /api/UserStatus`), all keyed by the client
+//! secret and function key.
 
 use std::sync::Arc;
 
 use auth_binokula::{BinokulaClient, BinokulaConfig, Email};
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_testkit::Fault;
-use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, TOKEN_PATH, USER_PATH};
+use auth_testkit::binokula::{
+    BinokulaServer, BinokulaTenant, TOKEN_PATH, USER_PATH, USER_STATUS_PATH,
+};
 
 use super::{Flow, Observed, policy};
 
 pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    if matches!(flow, Flow::Refresh) {
+        return Err(format!("binokula has no {flow} flow"));
+    }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BinokulaServer::start(
         Arc::clone(&clock),
@@ -35,6 +41,13 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let path = match flow {
         Flow::Token => TOKEN_PATH,
         Flow::Api => USER_PATH,
+        _ => {
+            client
+                .register_user(&user)
+                .await
+                .map_err(|e| e.to_string())?;
+            USER_STATUS_PATH
+        }
     };
     if let Some(fault) = fault {
         server.server().inject_on(path, fault, 1);
@@ -42,6 +55,7 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let result = match flow {
         Flow::Token => client.issue_token(&user, false).await.map(drop),
         Flow::Api => client.register_user(&user).await.map(drop),
+        _ => client.set_user_enabled(&user, false).await.map(drop),
     };
     Ok(Observed {
         result: result.map_err(Into::into),

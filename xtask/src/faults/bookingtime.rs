@@ -17,6 +17,9 @@ const SECRET: &str = "fault-bookingtime-secret";
 const ORG: &str = "fault-organization";
 
 pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    if matches!(flow, Flow::Write | Flow::Refresh) {
+        return Err(format!("bookingtime has no {flow} flow"));
+    }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BookingtimeServer::start(Arc::clone(&clock), &[App::new(APP, SECRET, &[ORG])])
         .map_err(|e| e.to_string())?;
@@ -31,7 +34,7 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let show = format!("/app/v3/de/organization/{ORG}/show");
     let (target, path) = match flow {
         Flow::Token => (server.auth(), TOKEN_PATH.to_owned()),
-        Flow::Api => {
+        _ => {
             organization.token().await.map_err(|e| e.to_string())?;
             (server.api(), show)
         }
@@ -41,7 +44,7 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     }
     let result = match flow {
         Flow::Token => organization.token().await.map(drop),
-        Flow::Api => organization.show().await.map(drop),
+        _ => organization.show().await.map(drop),
     };
     Ok(Observed {
         result: result.map_err(Into::into),

@@ -18,6 +18,9 @@ const PERMANENT: &str = "FAULT000-PERM-ANEN-TTOK-000000000001";
 const PERMANENT_SECRET: &str = "fault-permanent-secret";
 
 pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, String> {
+    if matches!(flow, Flow::Write | Flow::Refresh) {
+        return Err(format!("bynder has no {flow} flow"));
+    }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BynderServer::start(Arc::clone(&clock), KEY, SECRET).map_err(|e| e.to_string())?;
     server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
@@ -26,14 +29,14 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let bynder = Bynder::new(config, policy(), clock).map_err(|e| e.to_string())?;
     let path = match flow {
         Flow::Token => REQUEST_TOKEN_PATH,
-        Flow::Api => MEDIA_PATH,
+        _ => MEDIA_PATH,
     };
     if let Some(fault) = fault {
         server.server().inject_on(path, fault, 1);
     }
     let result = match flow {
         Flow::Token => bynder.request_token().await.map(drop),
-        Flow::Api => {
+        _ => {
             let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
             media(&bynder, token).await.map(drop)
         }

@@ -9,7 +9,7 @@ mod url_policy;
 use std::time::Duration;
 
 pub use response::{HttpResponse, body_excerpt, looks_like_html};
-pub use retry::{RetryPolicy, parse_retry_after};
+pub use retry::{Repeat, RetryPolicy, parse_retry_after};
 pub use url_policy::{ensure_secure_url, is_loopback_host, redacted_url};
 
 /// Limits for every request a crate in this workspace sends.
@@ -24,7 +24,8 @@ pub struct HttpPolicy {
     /// The largest response body read (default 1 MiB); larger ones fail with
     /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) before parsing.
     pub max_body_bytes: usize,
-    /// Retries on connect errors, 5xx and 429.
+    /// Retries on connect errors, and on 5xx and 429 for requests that may be
+    /// repeated ([`Repeat`]).
     pub retry: RetryPolicy,
     /// Whether plain `http://` is allowed to loopback addresses (default true: tests
     /// and local development). Other hosts always need `https://`.

@@ -19,6 +19,13 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// Attempts that reached the server for this response: 1, plus one for each
+    /// retry after a 5xx or 429 (see [`Repeat`](crate::http::Repeat)). Retries after a
+    /// connect error are not counted: those attempts never reached the server. A
+    /// vendor that meters requests (a daily quota) counts this many. For
+    /// `AuthorizedClient::send` after a 401, the attempts of the second send. A
+    /// response built by hand says 1.
+    pub attempts: u32,
 }
 
 impl HttpResponse {
@@ -177,6 +184,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers,
             body: Bytes::from(body.to_owned()),
+            attempts: 1,
         }
     }
 

@@ -2,13 +2,59 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::StatusCode;
+use http::{Method, StatusCode};
+
+/// Whether a request may be sent again after it may have reached the server.
+///
+/// | request | [`Repeat`] | sent again on |
+/// | --- | --- | --- |
+/// | `GET`, `HEAD`, `OPTIONS`, `PUT`, `DELETE` (idempotent methods, RFC 9110 §9.2.2) | [`Safe`](Repeat::Safe) | connect errors, 5xx, 429 |
+/// | the `client_credentials` grant, JWKS and discovery reads | [`Safe`](Repeat::Safe) | connect errors, 5xx, 429 |
+/// | `POST`, `PATCH` to a vendor API (record writes, Add Customer) | [`Unsent`](Repeat::Unsent) | connect errors only |
+/// | the `authorization_code` and `refresh_token` grants (single-use code, rotating refresh token) | [`Unsent`](Repeat::Unsent) | connect errors only |
+/// | OAuth 1.0a temporary- and token-credential requests (nonce, verifier) | [`Unsent`](Repeat::Unsent) | connect errors only |
+///
+/// A connect error means the connection was never made, so the request was never
+/// written and cannot have been acted on: it is always safe to send again. Once a
+/// request may have reached the server (a 5xx, a 429, a timeout, a reset connection),
+/// an [`Unsent`](Repeat::Unsent) request is not repeated and the caller gets that
+/// failure, typed (a `502` as a status error, not the `invalid_grant` a repeat would
+/// have earned). A caller who knows the server tolerates a repeat (a refresh-token grace
+/// period, an idempotency key) marks the request [`Safe`](Repeat::Safe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Repeat {
+    /// The request may be repeated: retried on connect errors, 5xx and 429.
+    Safe,
+    /// The request spends a single-use credential or has effects the server may already
+    /// have committed: retried only when it provably never reached the server.
+    Unsent,
+}
+
+impl Repeat {
+    /// The class of a request by its method alone: idempotent methods are
+    /// [`Safe`](Repeat::Safe), everything else [`Unsent`](Repeat::Unsent).
+    pub fn for_method(method: &Method) -> Self {
+        match *method {
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE => {
+                Repeat::Safe
+            }
+            _ => Repeat::Unsent,
+        }
+    }
+
+    /// Whether a response with `status` may be answered by sending the request again.
+    pub fn retries_status(self, status: StatusCode) -> bool {
+        self == Repeat::Safe && RetryPolicy::is_retryable_status(status)
+    }
+}
 
 /// When and how often a request is sent again.
 ///
 /// Only failures where the server did not act on the request, or asked us to come
-/// back, are retried: connect errors, 5xx and 429. An OAuth error (`invalid_grant`,
-/// `invalid_client`) is a 4xx and never retried.
+/// back, are retried: connect errors always, 5xx and 429 only for requests that may be
+/// repeated (see [`Repeat`]). An OAuth error (`invalid_grant`, `invalid_client`) is a
+/// 4xx and never retried.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
@@ -151,5 +197,24 @@ mod tests {
             StatusCode::TOO_MANY_REQUESTS
         ));
         assert!(!RetryPolicy::is_retryable_status(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn repeat_classes_by_method() {
+        for m in [
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::PUT,
+            Method::DELETE,
+        ] {
+            assert_eq!(Repeat::for_method(&m), Repeat::Safe, "{m}");
+        }
+        for m in [Method::POST, Method::PATCH, Method::CONNECT] {
+            assert_eq!(Repeat::for_method(&m), Repeat::Unsent, "{m}");
+        }
+        assert!(Repeat::Safe.retries_status(StatusCode::BAD_GATEWAY));
+        assert!(!Repeat::Unsent.retries_status(StatusCode::BAD_GATEWAY));
+        assert!(!Repeat::Unsent.retries_status(StatusCode::TOO_MANY_REQUESTS));
     }
 }
