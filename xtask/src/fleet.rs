@@ -19,9 +19,11 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_beproduct::{BeProduct, BeProductConfig, Error as BeProductError, Plan, Session};
-use auth_binokula::{BinokulaClient, BinokulaConfig, Email, SsoSessions};
-use auth_core::http::HttpPolicy;
+use auth_beproduct::{
+    BeProduct, BeProductConfig, ClientId, Error as BeProductError, Plan, Session,
+};
+use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
+use auth_core::http::HttpClient;
 use auth_core::{
     CachingProvider, Clock, ExposeSecret, QuotaStore, SecretString, StoreKey, SystemClock,
     TokenStore,
@@ -140,7 +142,9 @@ enum Worker {
     },
     BinokulaSso {
         store: Arc<RedisStore>,
-        client: BinokulaClient,
+        // Boxed: two URLs and secrets would make this variant the enum's size.
+        config: Box<BinokulaConfig>,
+        http: HttpClient,
         email: Email,
         callers: usize,
     },
@@ -206,18 +210,18 @@ impl Worker {
                     .map_err(|e| e.to_string())?;
                 let config = BinokulaConfig::new(
                     &tenant,
-                    SecretString::from(client_secret),
-                    SecretString::from(code),
+                    ClientSecret::new(client_secret),
+                    FunctionKey::new(code),
                 )
-                .and_then(|c| c.with_api_base(&base))
-                .and_then(|c| c.with_app_base(&base))
+                .and_then(|c| c.with_api_url(&base))
+                .and_then(|c| c.with_app_url(&base))
                 .map_err(|e| e.to_string())?;
-                let client = BinokulaClient::with(config, HttpPolicy::default(), clock)
-                    .map_err(|e| e.to_string())?;
+                let http = HttpClient::with_defaults().map_err(|e| e.to_string())?;
                 let email = Email::parse(&email).map_err(|e| e.to_string())?;
                 Ok(Self::BinokulaSso {
                     store,
-                    client,
+                    config: Box::new(config),
+                    http,
                     email,
                     callers,
                 })
@@ -234,22 +238,29 @@ impl Worker {
                 requests,
             } => {
                 let store = redis(&url)?;
-                let config = BeProductConfig::new(
-                    client_id,
-                    SecretString::from(client_secret),
-                    &redirect_uri,
-                    Plan::business(4),
-                )
-                .and_then(|c| c.with_identity_base(&identity_base))
-                .and_then(|c| c.with_api_base(&api_base))
-                .map_err(|e| e.to_string())?
-                .with_daily_limit(daily_limit)
-                .with_quota_store(store as Arc<dyn QuotaStore>);
-                let beproduct = BeProduct::discover(config, clock)
-                    .await
+                let config = ClientId::new(client_id)
+                    .and_then(|id| {
+                        BeProductConfig::new(
+                            id,
+                            SecretString::from(client_secret),
+                            &redirect_uri,
+                            Plan::business(4),
+                        )
+                    })
+                    .and_then(|c| c.with_identity_url(&identity_base))
+                    .and_then(|c| c.with_api_url(&api_base))
+                    .map_err(|e| e.to_string())?
+                    .with_daily_limit(daily_limit)
+                    .with_quota_store(store as Arc<dyn QuotaStore>);
+                let beproduct = BeProduct::builder(config)
+                    .clock(clock)
+                    .build()
                     .map_err(|e| e.to_string())?;
                 // Signing in is the identity server's business, not the REST quota's.
-                let pending = beproduct.authorization_request();
+                let pending = beproduct
+                    .authorization_request()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let redirect = consent(pending.url.as_str()).await?;
                 let session = beproduct
                     .sign_in(&pending, &redirect)
@@ -296,24 +307,31 @@ impl Worker {
             }
             Self::BinokulaSso {
                 store,
-                client,
+                config,
+                http,
                 email,
                 callers,
             } => {
-                let sessions = Arc::new(
-                    SsoSessions::new(client.clone())
-                        .store(Arc::clone(store) as Arc<dyn TokenStore>),
-                );
-                let calls = (0..*callers).map(|_| {
-                    let (sessions, email) = (Arc::clone(&sessions), email.clone());
-                    tokio::spawn(async move {
-                        match sessions.sso_url(&email).await {
-                            Ok(url) => Outcome::Ok(Some(url.expose().to_owned())),
-                            Err(e) => Outcome::Failed(e.to_string()),
-                        }
-                    })
-                });
-                joined(calls).await
+                // A new client per round: its users' tokens come from the store.
+                let built = Binokula::builder(BinokulaConfig::clone(config))
+                    .http(http.clone())
+                    .store(Arc::clone(store) as Arc<dyn TokenStore>)
+                    .build();
+                match built {
+                    Err(e) => vec![Outcome::Failed(e.to_string())],
+                    Ok(binokula) => {
+                        let calls = (0..*callers).map(|_| {
+                            let (binokula, email) = (binokula.clone(), email.clone());
+                            tokio::spawn(async move {
+                                match binokula.sso_url(&email).await {
+                                    Ok(url) => Outcome::Ok(Some(url.expose().to_owned())),
+                                    Err(e) => Outcome::Failed(e.to_string()),
+                                }
+                            })
+                        });
+                        joined(calls).await
+                    }
+                }
             }
             Self::BeproductQuota { session, requests } => {
                 let calls = (0..*requests).map(|_| {

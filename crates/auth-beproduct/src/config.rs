@@ -1,4 +1,4 @@
-//! [`BeProductConfig`]: the client, its scopes, the two bases and the plan.
+//! [`BeProductConfig`]: the client, its scopes, the two base URLs and the plan.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,22 +8,53 @@ use url::Url;
 
 use crate::{Error, Plan};
 
-/// Production identity server (the issuer).
-pub const DEFAULT_IDENTITY_BASE: &str = "https://id.winks.io/ids";
-/// Production REST base.
-pub const DEFAULT_API_BASE: &str = "https://developers.beproduct.com/api/v1/";
+/// The production identity server, "OpenID & OAuth2 Services" in the documentation's
+/// table of base URLs: the issuer, whose `connect/authorize`, `connect/token`,
+/// `connect/userinfo` and `connect/endsession` the documentation lists.
+pub const DEFAULT_IDENTITY_URL: &str = "https://id.winks.io/ids";
+/// The production REST base, "REST Services" in the documentation's table of base
+/// URLs (printed there as `https://*developers.beproduct.com/api/v1`; the `*` is
+/// page furniture).
+pub const DEFAULT_API_URL: &str = "https://developers.beproduct.com/api/v1/";
 /// The scopes the documentation requests.
 pub const DEFAULT_SCOPES: &str = "openid email roles beproductDeveloper";
+
+/// The client ID BeProduct assigned to a registered app (not its secret, not the
+/// redirect URI: a type of its own so that the three cannot be swapped).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// A client ID; an empty one is refused.
+    pub fn new(id: impl Into<String>) -> Result<Self, Error> {
+        let id = id.into();
+        if id.trim().is_empty() {
+            return Err(Error::Config("the client ID is empty".into()));
+        }
+        Ok(Self(id))
+    }
+
+    /// The ID as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A BeProduct client's settings.
 #[derive(Clone)]
 pub struct BeProductConfig {
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) client_secret: SecretString,
     pub(crate) redirect_uri: String,
     pub(crate) scopes: String,
-    pub(crate) identity_base: String,
-    pub(crate) api_base: String,
+    pub(crate) identity_url: String,
+    pub(crate) api_url: Url,
     pub(crate) plan: Plan,
     pub(crate) daily_limit: Option<u32>,
     pub(crate) day_offset_seconds: i32,
@@ -38,8 +69,8 @@ impl fmt::Debug for BeProductConfig {
             .field("client_secret", &"[REDACTED]")
             .field("redirect_uri", &self.redirect_uri)
             .field("scopes", &self.scopes)
-            .field("identity_base", &self.identity_base)
-            .field("api_base", &self.api_base)
+            .field("identity_url", &self.identity_url)
+            .field("api_url", &self.api_url.as_str())
             .field("plan", &self.plan)
             .field("daily_limit", &self.daily_limit)
             .field("day_offset_seconds", &self.day_offset_seconds)
@@ -61,25 +92,24 @@ fn checked(text: &str) -> Result<Url, Error> {
 
 impl BeProductConfig {
     /// The client ID and secret BeProduct gave, the redirect URI registered for it,
-    /// and the organization's plan (which sets the daily request limit).
+    /// and the organization's plan (which sets the daily request limit). The identity
+    /// server and the REST base are BeProduct's own ([`DEFAULT_IDENTITY_URL`],
+    /// [`DEFAULT_API_URL`]) unless set with [`with_identity_url`](Self::with_identity_url)
+    /// and [`with_api_url`](Self::with_api_url).
     pub fn new(
-        client_id: impl Into<String>,
+        client_id: ClientId,
         client_secret: SecretString,
         redirect_uri: &str,
         plan: Plan,
     ) -> Result<Self, Error> {
-        let client_id = client_id.into();
-        if client_id.is_empty() {
-            return Err(Error::Config("the client ID is empty".into()));
-        }
         checked(redirect_uri)?;
         Ok(Self {
             client_id,
             client_secret,
             redirect_uri: redirect_uri.to_owned(),
             scopes: DEFAULT_SCOPES.into(),
-            identity_base: DEFAULT_IDENTITY_BASE.into(),
-            api_base: DEFAULT_API_BASE.into(),
+            identity_url: DEFAULT_IDENTITY_URL.into(),
+            api_url: checked(DEFAULT_API_URL)?,
             plan,
             daily_limit: None,
             day_offset_seconds: 0,
@@ -95,21 +125,17 @@ impl BeProductConfig {
         self
     }
 
-    /// Another identity server (the issuer; its discovery document is read from
-    /// `{base}/.well-known/openid-configuration`).
-    pub fn with_identity_base(mut self, base: &str) -> Result<Self, Error> {
-        self.identity_base = checked(base)?.as_str().trim_end_matches('/').to_owned();
+    /// Another identity server (default [`DEFAULT_IDENTITY_URL`]): the issuer, whose
+    /// discovery document is read from `{url}/.well-known/openid-configuration` on
+    /// first use.
+    pub fn with_identity_url(mut self, url: &str) -> Result<Self, Error> {
+        self.identity_url = checked(url)?.as_str().trim_end_matches('/').to_owned();
         Ok(self)
     }
 
-    /// Another REST base.
-    pub fn with_api_base(mut self, base: &str) -> Result<Self, Error> {
-        let mut url = checked(base)?;
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
-        }
-        self.api_base = url.into();
+    /// Another REST base (default [`DEFAULT_API_URL`]); record kinds are paths below it.
+    pub fn with_api_url(mut self, url: &str) -> Result<Self, Error> {
+        self.api_url = auth_core::http::base_url(url)?;
         Ok(self)
     }
 
@@ -155,12 +181,52 @@ impl BeProductConfig {
         self
     }
 
+    /// The client ID.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The identity server (the issuer).
+    pub fn identity_url(&self) -> &str {
+        &self.identity_url
+    }
+
+    /// The REST base.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
     /// The daily limit in effect: the override, else the plan's.
     pub fn daily_limit(&self) -> u32 {
         self.daily_limit.unwrap_or_else(|| self.plan.daily_limit())
     }
+}
 
-    pub(crate) fn api_url(&self) -> Result<Url, Error> {
-        checked(&self.api_base)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_urls_are_the_defaults() {
+        let config = BeProductConfig::new(
+            ClientId::new("client1").unwrap(),
+            SecretString::from("s"),
+            "https://myapp.example/callback",
+            Plan::business(1),
+        )
+        .unwrap();
+        assert_eq!(config.identity_url(), "https://id.winks.io/ids");
+        assert_eq!(
+            config.api_url().as_str(),
+            "https://developers.beproduct.com/api/v1/"
+        );
+        let moved = config
+            .with_identity_url("http://127.0.0.1:1/ids/")
+            .unwrap()
+            .with_api_url("http://127.0.0.1:2/api/v1")
+            .unwrap();
+        assert_eq!(moved.identity_url(), "http://127.0.0.1:1/ids");
+        assert_eq!(moved.api_url().as_str(), "http://127.0.0.1:2/api/v1/");
+        assert!(ClientId::new(" ").is_err());
     }
 }

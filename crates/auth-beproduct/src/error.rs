@@ -2,10 +2,13 @@
 
 use std::time::SystemTime;
 
-use auth_core::OAuthErrorCode;
+use auth_core::Refusal;
+use auth_core::http::ApiFailure;
 use auth_oauth2::IdTokenError;
 
-/// A BeProduct failure.
+/// A BeProduct failure: the documented ones and the sign-in's as variants, the rest
+/// as the core's [`auth_core::Error`] (transport, timeouts, statuses, answers that did
+/// not come from the API), classified by [`auth_core::Refusal`].
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -46,10 +49,11 @@ pub enum Error {
     /// The ID token was refused (signature, issuer, audience, expiry, nonce, at_hash).
     #[error("ID token refused: {0}")]
     IdToken(IdTokenError),
-    /// The client ID or secret was refused (`invalid_client`).
-    #[error("BeProduct refused the client credentials (invalid_client)")]
+    /// The client ID or secret was refused ([`Refusal::ClientRejected`]).
+    #[error("BeProduct refused the client credentials")]
     InvalidClient,
-    /// The user's session ended (no refresh token, or a refused one): sign in again.
+    /// The user's grant ended (a refused code or refresh token, or no refresh token):
+    /// sign in again ([`Refusal::GrantRejected`]).
     #[error("the BeProduct session ended; the user must sign in again")]
     SignInRequired,
     /// The REST API refused a call (its status and message, never a token).
@@ -63,25 +67,22 @@ pub enum Error {
     /// A configuration value was refused.
     #[error("invalid BeProduct configuration: {0}")]
     Config(String),
-    /// Another OAuth 2.0 or OpenID Connect failure.
+    /// An OpenID Connect failure of the identity server's (an unusable discovery
+    /// document, a missing endpoint, an error in the redirect).
     #[error(transparent)]
     OAuth2(auth_oauth2::Error),
+    /// Everything else, as the core classifies it (see [`auth_core::Error::refusal`]
+    /// and [`auth_core::Error::is_transient`]).
+    #[error(transparent)]
+    Core(auth_core::Error),
 }
 
 impl From<auth_oauth2::Error> for Error {
     fn from(e: auth_oauth2::Error) -> Self {
-        if e.is_sign_in_required() {
-            return Error::SignInRequired;
-        }
-        if let auth_oauth2::Error::Core(core) = &e
-            && let Some(ours) = core.scheme_error::<Error>()
-        {
-            return ours.clone();
-        }
         match e {
+            auth_oauth2::Error::Core(core) => Error::from(core),
             auth_oauth2::Error::StateMismatch => Error::StateMismatch,
             auth_oauth2::Error::IdToken(inner) => Error::IdToken(inner),
-            e if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient) => Error::InvalidClient,
             e => Error::OAuth2(e),
         }
     }
@@ -89,14 +90,41 @@ impl From<auth_oauth2::Error> for Error {
 
 impl From<auth_core::Error> for Error {
     fn from(e: auth_core::Error) -> Self {
-        Error::from(auth_oauth2::Error::Core(e))
+        if let Some(ours) = e.source_as::<Error>() {
+            return ours.clone();
+        }
+        if let Some(inner) = e.source_as::<auth_oauth2::Error>() {
+            return Error::from(inner.clone());
+        }
+        match (&e, e.refusal()) {
+            (auth_core::Error::SignInRequired { .. }, _) => Error::SignInRequired,
+            (_, Some(Refusal::ClientRejected)) => Error::InvalidClient,
+            (_, Some(Refusal::GrantRejected)) => Error::SignInRequired,
+            _ => Error::Core(e),
+        }
+    }
+}
+
+impl From<ApiFailure> for Error {
+    fn from(failure: ApiFailure) -> Self {
+        match failure {
+            ApiFailure::Foreign(core) => Error::from(core),
+            ApiFailure::Api { status, message } => Error::Api {
+                status: status.as_u16(),
+                message,
+            },
+            other => Error::Core(auth_core::Error::Request(other.to_string())),
+        }
     }
 }
 
 impl From<Error> for auth_core::Error {
     fn from(e: Error) -> Self {
         match e {
+            Error::Core(inner) => inner,
             Error::OAuth2(inner) => inner.into(),
+            Error::SignInRequired => auth_core::Error::refused(Refusal::GrantRejected, e),
+            Error::InvalidClient => auth_core::Error::refused(Refusal::ClientRejected, e),
             other => auth_core::Error::scheme(other),
         }
     }

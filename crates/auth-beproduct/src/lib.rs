@@ -4,34 +4,29 @@
 //! and at most 200 records per read, 100 per write.
 //!
 //! ```
-//! use std::sync::Arc;
-//! use auth_beproduct::{BeProduct, BeProductConfig, Plan};
-//! use auth_core::{Clock, ManualClock, SecretString};
+//! use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan};
+//! use auth_core::SecretString;
 //! use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 //! use auth_testkit::oauth2::consent;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-//! let account = Account {
-//!     client_id: "client1".into(),
-//!     client_secret: "secret1".into(),
-//!     edition: Edition::Business,
-//!     licenses: 4,
-//! };
-//! let server = BeProductServer::start(Arc::clone(&clock), account)?;
+//! // BeProduct's two servers, embedded on loopback.
+//! let server = BeProductServer::start(Account::new("client1", "secret1", Edition::Business, 4))?;
 //!
 //! let config = BeProductConfig::new(
-//!     "client1",
+//!     ClientId::new("client1")?,
 //!     SecretString::from("secret1"),
 //!     "https://myapp.example/callback",
 //!     Plan::business(4),
 //! )?
-//! .with_identity_base(server.identity_url())?
-//! .with_api_base(server.api_url().as_str())?;
-//! let beproduct = BeProduct::discover(config, clock).await?;
+//! // Without these, BeProduct's own: https://id.winks.io/ids and
+//! // https://developers.beproduct.com/api/v1/.
+//! .with_identity_url(server.identity_url())?
+//! .with_api_url(server.api_url().as_str())?;
+//! let beproduct = BeProduct::new(config)?;
 //!
-//! let pending = beproduct.authorization_request();
+//! let pending = beproduct.authorization_request().await?; // reads the discovery document
 //! let redirect = consent(pending.url.as_str()).await?; // the user's browser
 //! let session = beproduct.sign_in(&pending, &redirect).await?;
 //!
@@ -41,41 +36,56 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BeProductConfig`]: client ID and secret, redirect URI, scopes (`openid email
-//!   roles beproductDeveloper`), the identity and REST bases, the [`Plan`]
-//!   (edition and licenses), the daily limit override, the day boundary (UTC by
-//!   default), and the opt-in `access_token` query parameter.
+//! - [`BeProductConfig`]: the [`ClientId`] and secret, redirect URI, scopes
+//!   (`openid email roles beproductDeveloper`), the identity server and REST base
+//!   ([`with_identity_url`](BeProductConfig::with_identity_url),
+//!   [`with_api_url`](BeProductConfig::with_api_url); the documented production URLs
+//!   by default), the [`Plan`] (edition and licenses), the daily limit override, the
+//!   day boundary (UTC by default), the shared quota store and the opt-in
+//!   `access_token` query parameter.
+//! - [`BeProduct::new`] (system clock, reqwest) or [`BeProduct::builder`]: the
+//!   [`HttpClient`](auth_core::http::HttpClient) (any transport), the clock, the
+//!   [`TokenStore`](auth_core::TokenStore) of the sessions' tokens and their
+//!   [`RefreshPolicy`](auth_core::RefreshPolicy). Nothing is sent until the first
+//!   sign-in step, which reads the identity server's discovery document once.
 //! - [`BeProduct::authorization_request`] / [`BeProduct::sign_in`]: code with PKCE,
 //!   `state` and `nonce`, the recommended path. [`BeProduct::implicit_request`] /
 //!   [`BeProduct::sign_in_implicit`]: the `id_token token` response type of the
 //!   documentation's example, with `at_hash` checked.
 //! - [`Session`]: the validated ID token, [`Session::userinfo`] as a [`UserProfile`],
-//!   [`Session::end_session_url`], and a `CredentialProvider` for REST calls that
-//!   counts each against the daily quota and refuses past it
-//!   ([`Error::QuotaExceeded`]) without asking the server; [`Session::send`] (and
-//!   the [`Records`] helpers) also count every retry that reached the server, a
-//!   read retried after a 5xx or 429 counting each attempt. The quota is per
-//!   organization: a fleet of processes shares one count through
-//!   [`BeProductConfig::with_quota_store`] (a Redis store from `auth-store-redis`).
+//!   [`Session::end_session_url`], and the `CredentialProvider` for REST calls: it
+//!   counts every attempt it authorizes against the daily quota, retries included,
+//!   and refuses past it ([`Error::QuotaExceeded`]) without asking the server;
+//!   [`Session::send`] (and the [`Records`] helpers) authorize every attempt, so a
+//!   retry past the limit is not sent. The quota is per organization: a fleet of
+//!   processes shares one count through [`BeProductConfig::with_quota_store`] (a
+//!   Redis store from `auth-store-redis`).
 //! - [`Records`]: [`page`](Records::page), [`read_all`](Records::read_all) in pages
 //!   of 200, [`write`](Records::write) in chunks of 100.
 //!
 //! The daily limit follows the documented rule, "whichever is lower", even where
 //! the documentation's example does not (see [`Plan::daily_limit`]).
+//!
+//! Features: `reqwest` (default) makes reqwest the default transport; without it,
+//! give [`BeProduct::builder`] an `http(HttpClient)` over your own transport.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod config;
 mod error;
 mod profile;
+mod provider;
 mod quota;
 mod records;
-mod session;
 
-pub use config::{BeProductConfig, DEFAULT_API_BASE, DEFAULT_IDENTITY_BASE, DEFAULT_SCOPES};
+pub use client::{BeProduct, BeProductBuilder};
+pub use config::{
+    BeProductConfig, ClientId, DEFAULT_API_URL, DEFAULT_IDENTITY_URL, DEFAULT_SCOPES,
+};
 pub use error::Error;
 pub use profile::UserProfile;
+pub use provider::Session;
 pub use quota::{Edition, Plan};
 pub use records::{MAX_READ, MAX_WRITE, Page, Records};
-pub use session::{BeProduct, Session};

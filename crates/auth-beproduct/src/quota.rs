@@ -140,43 +140,15 @@ impl DailyQuota {
         }
     }
 
-    /// Settles a REST response with the count: a request is counted once when it is
-    /// authorized ([`acquire`](Self::acquire)); the HTTP client's retries after a 5xx
-    /// or 429 reached the server too ([`HttpResponse::attempts`]) and are counted here.
-    /// A 429 at the end means the organization's limit is reached: the day is over.
+    /// Reads a REST answer for the quota: each attempt was counted when it was
+    /// authorized ([`acquire`](Self::acquire), which the session's provider calls for
+    /// every attempt the HTTP client makes, retries included), so nothing is added
+    /// here. A 429 at the end means the organization's limit is reached: the day is
+    /// over, here and in a shared store.
     pub(crate) async fn settle(&self, response: &HttpResponse) {
-        self.count_sent(response.attempts.saturating_sub(1)).await;
         if response.status == http::StatusCode::TOO_MANY_REQUESTS {
             // Other clients of the organization count too: no more requests today.
             self.exhaust().await;
-        }
-    }
-
-    /// Counts `n` requests that were already sent without asking first (the HTTP
-    /// client's retries after a 5xx or 429 of a request [`acquire`](Self::acquire)
-    /// admitted once): they reached the server, so they count, even past the limit.
-    /// The next [`acquire`](Self::acquire) refuses if they used the day up.
-    ///
-    /// [`QuotaStore`] has no "add n" and its `take` refuses at its `limit`, so each is
-    /// taken with no effective limit (`u32::MAX`): always counted, atomically, in the
-    /// shared store and in this process's own count. A shared store that fails leaves
-    /// them in this process's count, with a warning, as [`acquire`](Self::acquire) does.
-    pub(crate) async fn count_sent(&self, n: u32) {
-        if n == 0 {
-            return;
-        }
-        let ends = self.today_ends();
-        if let Some(shared) = &self.shared {
-            for counted in 0..n {
-                if let Err(e) = shared.take(&self.key, u32::MAX, ends).await {
-                    tracing::warn!(key = %self.key, error = %e, uncounted = n - counted, "shared quota unavailable; counting retries in this process");
-                    break;
-                }
-            }
-        }
-        for _ in 0..n {
-            // The in-memory store cannot fail, and below `u32::MAX` it never refuses.
-            let _ = self.local.take(&self.key, u32::MAX, ends).await;
         }
     }
 

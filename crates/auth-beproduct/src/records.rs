@@ -2,7 +2,8 @@
 //! request, writes of at most 100, and helpers that page and chunk.
 
 use auth_core::Error as CoreError;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -51,7 +52,7 @@ impl Session {
 
 impl Records<'_> {
     fn url(&self) -> Result<Url, Error> {
-        let mut url = self.session.shared.api_base.clone();
+        let mut url = self.session.shared.api_url.clone();
         url.path_segments_mut()
             .map_err(|()| Error::Config("the REST base cannot take a path".into()))?
             .pop_if_empty()
@@ -73,13 +74,9 @@ impl Records<'_> {
         url.query_pairs_mut()
             .append_pair("pageSize", &page_size.to_string())
             .append_pair("pageNumber", &page_number.to_string());
-        let request = self
-            .session
-            .shared
-            .http
-            .reqwest()
-            .get(url)
-            .header(ACCEPT, "application/json");
+        let request = http::Request::get(url.as_str())
+            .header(ACCEPT, "application/json")
+            .body(Bytes::new());
         self.call(request).await
     }
 
@@ -110,15 +107,10 @@ impl Records<'_> {
         }
         let body = serde_json::to_vec(&json!({ "data": records }))
             .map_err(|e| Error::Config(format!("the records cannot be sent as JSON: {e}")))?;
-        let request = self
-            .session
-            .shared
-            .http
-            .reqwest()
-            .post(self.url()?)
+        let request = http::Request::post(self.url()?.as_str())
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/json")
-            .body(body);
+            .body(Bytes::from(body));
         let page: Page = self.call(request).await?;
         Ok(page.data)
     }
@@ -150,23 +142,15 @@ impl Records<'_> {
         Ok(written)
     }
 
+    /// Sends through the session (authorized, counted) and sorts the answer with
+    /// [`HttpResponse::api_answer`](auth_core::http::HttpResponse::api_answer).
     async fn call<T: DeserializeOwned>(
         &self,
-        request: reqwest::RequestBuilder,
+        request: Result<http::Request<Bytes>, http::Error>,
     ) -> Result<T, Error> {
-        let request = request
-            .build()
-            .map_err(|e| CoreError::Request(e.without_url().to_string()))?;
-        let response = self.session.send(request).await?;
-        if let Some(foreign) = response.foreign_answer() {
-            return Err(foreign.into());
-        }
-        if !response.is_success() {
-            return Err(Error::Api {
-                status: response.status.as_u16(),
-                message: response.api_message(),
-            });
-        }
+        let request =
+            request.map_err(|e| CoreError::Request(format!("cannot build the request: {e}")))?;
+        let response = self.session.send(request).await?.api_answer()?;
         Ok(response.json()?)
     }
 }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use auth_beproduct::{BeProduct, BeProductConfig, Error, Plan};
+use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Error, Plan};
 use auth_core::{
-    Clock, Error as CoreError, ExposeSecret, InMemoryQuotaStore, ManualClock, QuotaStore,
-    SecretString, StoreKey,
+    Error as CoreError, ExposeSecret, InMemoryQuotaStore, ManualClock, QuotaStore, SecretString,
+    StoreKey,
 };
 use auth_oauth2::IdTokenError;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition, USER};
@@ -31,37 +31,37 @@ struct Fixture {
 
 fn fixture(edition: Edition, licenses: u32) -> Fixture {
     let clock = ManualClock::starting_at_unix(START);
-    let account = Account {
-        client_id: ID.into(),
-        client_secret: SECRET.into(),
-        edition,
-        licenses,
-    };
-    let server = BeProductServer::start(Arc::new(clock.clone()), account).unwrap();
+    let account = Account::new(ID, SECRET, edition, licenses).clock(Arc::new(clock.clone()));
+    let server = BeProductServer::start(account).unwrap();
     Fixture { clock, server }
 }
 
 impl Fixture {
     fn config(&self, plan: Plan) -> BeProductConfig {
-        BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, plan)
+        BeProductConfig::new(id(), SecretString::from(SECRET), REDIRECT, plan)
             .unwrap()
-            .with_identity_base(self.server.identity_url())
+            .with_identity_url(self.server.identity_url())
             .unwrap()
-            .with_api_base(self.server.api_url().as_str())
+            .with_api_url(self.server.api_url().as_str())
             .unwrap()
     }
 
-    async fn beproduct(&self, config: BeProductConfig) -> BeProduct {
-        BeProduct::discover(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>)
-            .await
+    fn beproduct(&self, config: BeProductConfig) -> BeProduct {
+        BeProduct::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .build()
             .unwrap()
     }
 
     async fn session(&self, beproduct: &BeProduct) -> auth_beproduct::Session {
-        let pending = beproduct.authorization_request();
+        let pending = beproduct.authorization_request().await.unwrap();
         let redirect = consent(pending.url.as_str()).await.unwrap();
         beproduct.sign_in(&pending, &redirect).await.unwrap()
     }
+}
+
+fn id() -> ClientId {
+    ClientId::new(ID).unwrap()
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
@@ -73,11 +73,11 @@ fn query(url: &Url, name: &str) -> Option<String> {
 #[tokio::test]
 async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
 
     // The authorize URL: IdentityServer's connect/authorize, the documented scopes,
     // PKCE, state and nonce.
-    let pending = beproduct.authorization_request();
+    let pending = beproduct.authorization_request().await.unwrap();
     assert_eq!(pending.url.path(), "/ids/connect/authorize");
     assert_eq!(
         query(&pending.url, "scope").as_deref(),
@@ -137,7 +137,7 @@ async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
 #[tokio::test]
 async fn the_session_refreshes_while_a_refresh_token_allows() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
     let session = f.session(&beproduct).await;
     let first = session.token().await.unwrap();
     f.clock.advance(Duration::from_secs(3601));
@@ -156,8 +156,8 @@ async fn the_session_refreshes_while_a_refresh_token_allows() {
 #[tokio::test]
 async fn the_id_token_token_fragment_is_parsed_and_validated() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
-    let pending = beproduct.implicit_request();
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    let pending = beproduct.implicit_request().await.unwrap();
     assert_eq!(
         query(&pending.url, "response_type").as_deref(),
         Some("id_token token")
@@ -181,9 +181,9 @@ async fn the_id_token_token_fragment_is_parsed_and_validated() {
 #[tokio::test]
 async fn a_wrong_state_nonce_or_access_token_is_refused() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
-    let first = beproduct.implicit_request();
-    let second = beproduct.implicit_request();
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    let first = beproduct.implicit_request().await.unwrap();
+    let second = beproduct.implicit_request().await.unwrap();
     let redirect = consent(first.url.as_str()).await.unwrap();
 
     // The answer to one request offered to another: its state does not match.
@@ -205,7 +205,7 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
     );
 
     // An access token swapped in the fragment does not match the ID token's at_hash.
-    let other = consent(beproduct.implicit_request().url.as_str())
+    let other = consent(beproduct.implicit_request().await.unwrap().url.as_str())
         .await
         .unwrap();
     let other_token = url::form_urlencoded::parse(other.fragment().unwrap().as_bytes())
@@ -226,7 +226,7 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
     beproduct.sign_in_implicit(&first, &redirect).await.unwrap();
 
     // The code flow checks the state too.
-    let pending = beproduct.authorization_request();
+    let pending = beproduct.authorization_request().await.unwrap();
     let redirect = consent(pending.url.as_str()).await.unwrap();
     let redirect = with_query_param(&redirect, "state", "forged");
     let err = beproduct.sign_in(&pending, &redirect).await.unwrap_err();
@@ -237,7 +237,7 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
 #[tokio::test]
 async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4))).await;
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
     assert_eq!(beproduct.daily_limit(), 1_000);
     let session = f.session(&beproduct).await;
     let styles = session.records("Style");
@@ -300,10 +300,7 @@ async fn a_shared_quota_store_counts_for_every_client_and_its_outage_falls_back_
         .config(Plan::business(4))
         .with_daily_limit(3)
         .with_quota_store(Arc::clone(&shared));
-    let (a, b) = (
-        f.beproduct(config.clone()).await,
-        f.beproduct(config.clone()).await,
-    );
+    let (a, b) = (f.beproduct(config.clone()), f.beproduct(config.clone()));
     let (sa, sb) = (f.session(&a).await, f.session(&b).await);
     sa.records("Style").page(0, 1).await.unwrap();
     sb.records("Style").page(0, 1).await.unwrap();
@@ -316,9 +313,7 @@ async fn a_shared_quota_store_counts_for_every_client_and_its_outage_falls_back_
     assert_eq!(f.server.api().requests(STYLE_PATH), 3);
 
     // The store is away: requests go on, counted by the process under the same limit.
-    let alone = f
-        .beproduct(config.with_quota_store(Arc::new(Unreachable)))
-        .await;
+    let alone = f.beproduct(config.with_quota_store(Arc::new(Unreachable)));
     let session = f.session(&alone).await;
     for _ in 0..3 {
         session.records("Style").page(0, 1).await.unwrap();
@@ -336,12 +331,12 @@ async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_call
     let f = fixture(Edition::Business, 10);
     let config = f.config(Plan::business(10));
     assert_eq!(config.daily_limit(), 2_000);
-    let beproduct = f.beproduct(config.clone()).await;
+    let beproduct = f.beproduct(config.clone());
     assert_eq!(beproduct.daily_limit(), 2_000);
     assert_eq!(f.server.account().daily_limit(), 2_000);
     assert_eq!(
         BeProductConfig::new(
-            ID,
+            id(),
             SecretString::from(SECRET),
             REDIRECT,
             Plan::enterprise(10)
@@ -357,7 +352,7 @@ async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_call
         .with_daily_limit(2)
         .with_day_boundary(-5 * 3600)
         .unwrap();
-    let beproduct = f.beproduct(config).await;
+    let beproduct = f.beproduct(config);
     let session = f.session(&beproduct).await;
     let styles = session.records("Style");
     styles.page(0, 1).await.unwrap();
@@ -375,10 +370,15 @@ async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_call
     f.clock.advance(Duration::from_secs(5 * 3600));
     styles.page(0, 1).await.unwrap();
     assert!(
-        BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, Plan::business(1))
-            .unwrap()
-            .with_day_boundary(24 * 3600)
-            .is_err()
+        BeProductConfig::new(
+            id(),
+            SecretString::from(SECRET),
+            REDIRECT,
+            Plan::business(1)
+        )
+        .unwrap()
+        .with_day_boundary(24 * 3600)
+        .is_err()
     );
 }
 
@@ -387,9 +387,7 @@ async fn a_429_from_the_server_stops_requests_for_the_day() {
     // The server counts every client of the organization (limit 250 here); this
     // client believes it may make more.
     let f = fixture(Edition::Business, 1);
-    let beproduct = f
-        .beproduct(f.config(Plan::business(1)).with_daily_limit(10_000))
-        .await;
+    let beproduct = f.beproduct(f.config(Plan::business(1)).with_daily_limit(10_000));
     let session = f.session(&beproduct).await;
     for _ in 0..250 {
         session.records("Style").page(0, 1).await.unwrap();
@@ -404,7 +402,7 @@ async fn a_429_from_the_server_stops_requests_for_the_day() {
 #[tokio::test]
 async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
     let f = fixture(Edition::Enterprise, 10);
-    let beproduct = f.beproduct(f.config(Plan::enterprise(10))).await;
+    let beproduct = f.beproduct(f.config(Plan::enterprise(10)));
     let session = f.session(&beproduct).await;
     let styles = session.records("Style");
 
@@ -463,9 +461,7 @@ async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
 #[tokio::test]
 async fn a_write_the_quota_cannot_cover_is_not_started() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f
-        .beproduct(f.config(Plan::business(4)).with_daily_limit(4))
-        .await;
+    let beproduct = f.beproduct(f.config(Plan::business(4)).with_daily_limit(4));
     let session = f.session(&beproduct).await;
     let records: Vec<Value> = (0..450).map(|i| json!({ "name": i })).collect();
     let err = session.records("Style").write(&records).await.unwrap_err();
@@ -480,9 +476,7 @@ async fn a_write_the_quota_cannot_cover_is_not_started() {
 #[tokio::test]
 async fn the_access_token_query_parameter_only_when_asked() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f
-        .beproduct(f.config(Plan::business(4)).with_token_in_query())
-        .await;
+    let beproduct = f.beproduct(f.config(Plan::business(4)).with_token_in_query());
     let session = f.session(&beproduct).await;
     let page = session.records("Style").page(0, 1).await.unwrap();
     assert_eq!(page.kind, "Style");
@@ -509,36 +503,118 @@ async fn the_access_token_query_parameter_only_when_asked() {
 async fn wrong_secrets_and_bad_configuration_are_typed() {
     let f = fixture(Edition::Business, 4);
     let config = BeProductConfig::new(
-        ID,
+        id(),
         SecretString::from("wrong-secret-77"),
         REDIRECT,
         Plan::business(4),
     )
     .unwrap()
-    .with_identity_base(f.server.identity_url())
+    .with_identity_url(f.server.identity_url())
     .unwrap()
-    .with_api_base(f.server.api_url().as_str())
+    .with_api_url(f.server.api_url().as_str())
     .unwrap();
-    let beproduct = f.beproduct(config).await;
-    let pending = beproduct.authorization_request();
+    let beproduct = f.beproduct(config);
+    let pending = beproduct.authorization_request().await.unwrap();
     let redirect = consent(pending.url.as_str()).await.unwrap();
     let err = beproduct.sign_in(&pending, &redirect).await.unwrap_err();
     assert!(matches!(err, Error::InvalidClient), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("wrong-secret-77"));
 
+    assert!(ClientId::new("").is_err());
     assert!(
-        BeProductConfig::new("", SecretString::from("s"), REDIRECT, Plan::business(1)).is_err()
+        BeProductConfig::new(
+            id(),
+            SecretString::from("s"),
+            "not a url",
+            Plan::business(1)
+        )
+        .is_err()
     );
-    assert!(
-        BeProductConfig::new(ID, SecretString::from("s"), "not a url", Plan::business(1)).is_err()
-    );
-    // Plain HTTP off loopback is refused.
-    let remote = f
+    // Plain HTTP off loopback is refused, as soon as it is configured.
+    let err = f
         .config(Plan::business(1))
-        .with_api_base("http://developers.beproduct.example/api/v1")
-        .unwrap();
-    let err = BeProduct::discover(remote, Arc::new(ManualClock::new()))
-        .await
+        .with_api_url("http://developers.beproduct.example/api/v1")
         .unwrap_err();
-    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
+    assert!(
+        matches!(err, Error::Core(CoreError::InsecureUrl { .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_waits_for_the_first_sign_in_step_and_is_read_once() {
+    let f = fixture(Edition::Business, 4);
+    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    assert_eq!(f.server.identity().total_requests(), 0, "nothing sent yet");
+    let discovery = "/ids/.well-known/openid-configuration";
+
+    // A failed read is not kept: the next step reads again.
+    f.server
+        .identity()
+        .inject_on(discovery, auth_testkit::Fault::ServerError, 3);
+    assert!(beproduct.authorization_request().await.is_err());
+    f.server.identity().reset_counters();
+    let (a, b) = tokio::join!(
+        beproduct.authorization_request(),
+        beproduct.implicit_request()
+    );
+    a.unwrap();
+    b.unwrap();
+    beproduct.authorization_request().await.unwrap();
+    assert_eq!(
+        f.server.identity().requests(discovery),
+        1,
+        "read once, kept"
+    );
+    assert_eq!(
+        beproduct.oidc().await.unwrap().metadata().issuer,
+        f.server.identity_url()
+    );
+}
+
+/// The application's own transport: reqwest underneath, counting what it sends.
+#[derive(Debug)]
+struct Counting {
+    inner: auth_core::reqwest::ReqwestTransport,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl auth_core::http::Transport for Counting {
+    fn send(&self, request: http::Request<bytes::Bytes>) -> auth_core::http::TransportFuture<'_> {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.send(request)
+    }
+}
+
+#[tokio::test]
+async fn the_builder_takes_the_applications_transport_and_token_store() {
+    use auth_core::http::{HttpClient, HttpPolicy};
+    use auth_core::{InMemoryTokenStore, RefreshPolicy, TokenStore};
+
+    let f = fixture(Edition::Business, 4);
+    f.server.seed("Style", 1);
+    let transport = Arc::new(Counting {
+        inner: auth_core::reqwest::ReqwestTransport::with_policy(&HttpPolicy::default()).unwrap(),
+        sent: Default::default(),
+    });
+    let store = Arc::new(InMemoryTokenStore::new());
+    let beproduct = BeProduct::builder(f.config(Plan::business(4)))
+        .http(HttpClient::new(transport.clone(), HttpPolicy::default()))
+        .clock(Arc::new(f.clock.clone()))
+        .store(store.clone())
+        .policy(RefreshPolicy::default())
+        .build()
+        .unwrap();
+    let session = f.session(&beproduct).await;
+    session.records("Style").page(0, 1).await.unwrap();
+
+    // Discovery, the code exchange, the keys and the REST call all went through it.
+    let served = f.server.identity().total_requests() + f.server.api().total_requests();
+    let sent = transport.sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent >= 4, "{sent}");
+    // The consent is the browser's, not the client's.
+    assert_eq!(sent as u64, served - 1);
+    // The session's token is kept in the store given, under the user's key.
+    let key = StoreKey::new(["beproduct", ID, USER]);
+    assert!(store.get(&key).await.unwrap().is_some());
 }

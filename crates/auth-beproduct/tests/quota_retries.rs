@@ -1,14 +1,15 @@
-//! The daily quota counts every request that reached the server, the HTTP client's
-//! retries included, over real HTTP against the embedded BeProduct server: a read
-//! retried after a 500 or a 429 counts twice, a write behind a 500 (or a 502 after the
-//! server committed it) is sent once and counts once.
+//! The daily quota counts every attempt that is sent, the HTTP client's retries
+//! included (each is authorized, and so counted, afresh), over real HTTP against the
+//! embedded BeProduct server: a read retried after a 500 or a 429 counts twice, a
+//! write behind a 500 (or a 502 after the server committed it) is sent once and counts
+//! once, and a retry the quota refuses is not sent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_beproduct::{BeProduct, BeProductConfig, Error, Plan, Session};
-use auth_core::{Clock, InMemoryQuotaStore, ManualClock, QuotaStore, SecretString, StoreKey};
+use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Error, Plan, Session};
+use auth_core::{InMemoryQuotaStore, ManualClock, QuotaStore, SecretString, StoreKey};
 use auth_testkit::Fault;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 use auth_testkit::oauth2::consent;
@@ -29,32 +30,33 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let clock = ManualClock::starting_at_unix(START);
-    let account = Account {
-        client_id: ID.into(),
-        client_secret: SECRET.into(),
-        edition: Edition::Business,
-        licenses: 4,
-    };
-    let server = BeProductServer::start(Arc::new(clock.clone()), account).unwrap();
+    let account = Account::new(ID, SECRET, Edition::Business, 4).clock(Arc::new(clock.clone()));
+    let server = BeProductServer::start(account).unwrap();
     server.seed("Style", 3);
     Fixture { clock, server }
 }
 
 impl Fixture {
     fn config(&self) -> BeProductConfig {
-        BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, Plan::business(4))
-            .unwrap()
-            .with_identity_base(self.server.identity_url())
-            .unwrap()
-            .with_api_base(self.server.api_url().as_str())
-            .unwrap()
+        BeProductConfig::new(
+            ClientId::new(ID).unwrap(),
+            SecretString::from(SECRET),
+            REDIRECT,
+            Plan::business(4),
+        )
+        .unwrap()
+        .with_identity_url(self.server.identity_url())
+        .unwrap()
+        .with_api_url(self.server.api_url().as_str())
+        .unwrap()
     }
 
     async fn signed_in(&self, config: BeProductConfig) -> (BeProduct, Session) {
-        let beproduct = BeProduct::discover(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>)
-            .await
+        let beproduct = BeProduct::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .build()
             .unwrap();
-        let pending = beproduct.authorization_request();
+        let pending = beproduct.authorization_request().await.unwrap();
         let redirect = consent(pending.url.as_str()).await.unwrap();
         let session = beproduct.sign_in(&pending, &redirect).await.unwrap();
         (beproduct, session)
@@ -139,7 +141,7 @@ async fn a_write_answered_502_after_commit_is_not_repeated() {
 }
 
 #[tokio::test]
-async fn retries_count_in_the_shared_store_even_past_the_limit() {
+async fn a_retry_past_the_limit_is_refused_by_the_quota_and_not_sent() {
     let f = fixture();
     let shared: Arc<dyn QuotaStore> = Arc::new(InMemoryQuotaStore::new());
     let config = f
@@ -148,20 +150,33 @@ async fn retries_count_in_the_shared_store_even_past_the_limit() {
         .with_quota_store(Arc::clone(&shared));
     let (beproduct, session) = f.signed_in(config).await;
 
-    // The one request of the day was admitted; its retry reached the server too.
+    // The one request of the day is counted and sent; its retry after the 500 would
+    // be the second, which the quota refuses: it is not sent, and the caller gets the
+    // answer that called for it.
     f.server.api().inject_on(STYLE_PATH, Fault::ServerError, 1);
-    session.records("Style").page(0, 10).await.unwrap();
-    assert_eq!(f.server.api().requests(STYLE_PATH), 2);
-    assert_eq!(beproduct.requests_today().await, 2, "past the limit of 1");
+    let err = session.records("Style").page(0, 10).await.unwrap_err();
+    assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
+    assert_eq!(f.server.api().requests(STYLE_PATH), 1, "the retry not sent");
+    assert_eq!(
+        beproduct.requests_today().await,
+        1,
+        "the first attempt counted"
+    );
     assert_eq!(beproduct.requests_left().await, 0);
     let midnight = std::time::UNIX_EPOCH + Duration::from_secs(START + 4 * 3600);
     let key = StoreKey::new(["beproduct", ID, "daily"]);
-    assert_eq!(shared.used(&key, midnight).await.unwrap(), 2);
+    assert_eq!(
+        shared.used(&key, midnight).await.unwrap(),
+        1,
+        "in the shared store"
+    );
 
+    // The next request of the day is refused here.
     let err = session.records("Style").page(0, 10).await.unwrap_err();
     assert!(
         matches!(err, Error::QuotaExceeded { limit: 1, .. }),
         "{err:?}"
     );
-    assert_eq!(f.server.api().requests(STYLE_PATH), 2, "refused here");
+    assert_eq!(f.server.api().requests(STYLE_PATH), 1, "refused here");
+    assert_eq!(beproduct.requests_today().await, 1);
 }

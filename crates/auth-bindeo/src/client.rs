@@ -1,176 +1,165 @@
-//! [`Bindeo`]: the client, its machine provider and user sessions.
+//! [`Bindeo`], the entry type, and its [`BindeoBuilder`].
 
-use std::fmt;
 use std::sync::Arc;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{
-    AuthRequest, Authorize, CachingProvider, Clock, CredentialProvider, SecretString, StoreKey,
+    CachingProvider, Clock, RefreshPolicy, Refusal, SecretString, StoreKey, SystemClock,
+    TokenSource, TokenStore,
 };
 use auth_oauth2::{ClientAuth, ClientCredentials, GrantParams, OAuth2Client, RefreshToken};
-use url::Url;
 
-use crate::Error;
-
-/// Production base URL.
-pub const DEFAULT_BASE_URL: &str = "https://api.bindeo.com/";
-
-/// A Bindeo client's settings.
-#[derive(Clone)]
-pub struct BindeoConfig {
-    client_id: String,
-    client_secret: SecretString,
-    base_url: String,
-}
-
-impl fmt::Debug for BindeoConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BindeoConfig")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[REDACTED]")
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
-impl BindeoConfig {
-    /// A client id and secret, against [`DEFAULT_BASE_URL`].
-    pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
-        Self {
-            client_id: client_id.into(),
-            client_secret,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-        }
-    }
-
-    /// Another base URL (a staging API, or a test server).
-    pub fn with_base_url(mut self, base: &str) -> Result<Self, Error> {
-        let mut url =
-            Url::parse(base).map_err(|_| Error::Config(format!("{base:?} is not a URL")))?;
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
-        }
-        self.base_url = url.into();
-        Ok(self)
-    }
-
-    fn access_token_url(&self) -> Result<Url, Error> {
-        Url::parse(&self.base_url)
-            .and_then(|base| base.join("access_token"))
-            .map_err(|_| Error::Config("the base URL cannot take a path".into()))
-    }
-}
+use crate::provider::{MachineProvider, UserSession};
+use crate::{BindeoConfig, Error};
 
 /// A Bindeo client: one OAuth 2.0 client at `POST /access_token` that sends every
-/// grant as a JSON body with `client_id` and `client_secret` in it.
+/// grant as a JSON body with `client_id` and `client_secret` in it, and the providers
+/// it hands out. Cheap to clone; clones share everything.
 #[derive(Debug, Clone)]
 pub struct Bindeo {
-    client: OAuth2Client,
+    inner: Arc<Inner>,
 }
 
-/// Machine-to-machine tokens (client_credentials), cached and renewed.
-pub type MachineProvider = CachingProvider<ClientCredentials>;
-
-/// A signed-in user's tokens: the first from the password grant, the next ones from
-/// refreshes (rotated refresh tokens kept). The password is not kept.
 #[derive(Debug)]
-pub struct UserSession {
-    inner: CachingProvider<RefreshToken>,
+struct Inner {
+    client: OAuth2Client,
+    store: Option<Arc<dyn TokenStore>>,
+    policy: Option<RefreshPolicy>,
 }
 
-impl UserSession {
-    /// The current access token, renewed if it is due.
-    pub async fn token(&self) -> Result<Arc<auth_core::CachedToken>, Error> {
-        self.inner.token().await.map_err(Error::from)
-    }
+/// Builds a [`Bindeo`]: the transport, clock, token store and refresh policy.
+#[derive(Debug)]
+#[must_use]
+pub struct BindeoBuilder {
+    config: BindeoConfig,
+    http: Option<HttpClient>,
+    clock: Option<Arc<dyn Clock>>,
+    store: Option<Arc<dyn TokenStore>>,
+    policy: Option<RefreshPolicy>,
 }
 
-/// Delegates to the caching provider, so a cached token costs no allocation. Errors
-/// stay core errors (a refused refresh is `auth_core::Error::SignInRequired`, which
-/// generic code understands); `auth_bindeo::Error::from` sorts them.
-impl CredentialProvider for UserSession {
-    fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
-        self.inner.authorize(request)
+impl BindeoBuilder {
+    /// The HTTP client: the workspace's policy over any transport, the application's
+    /// own client (default: reqwest with the default policy, with the `reqwest`
+    /// feature).
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
     }
 
-    fn invalidate(&self, request: &AuthRequest) -> bool {
-        self.inner.invalidate(request)
+    /// The clock tokens are timed by (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Where machine and user tokens are cached, maybe shared by a fleet of processes
+    /// (default: each provider's own in-memory store). Keys are
+    /// `bindeo/{client_id}/machine` and `bindeo/{client_id}/user/{username}`.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// When tokens are renewed (default: [`RefreshPolicy::default`], which renews an
+    /// hour's token between 51 and 54 minutes).
+    pub fn policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Builds the client. Refuses a plain `http://` API URL that is not on loopback,
+    /// and, without the `reqwest` feature, a builder without [`http`](Self::http).
+    pub fn build(self) -> Result<Bindeo, Error> {
+        let config = self.config;
+        let http = match self.http {
+            Some(http) => http,
+            None => HttpClient::try_default()?,
+        };
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let client = OAuth2Client::builder(config.client_id(), config.access_token_url()?.as_str())
+            .secret(config.client_secret().clone())
+            .auth(ClientAuth::JsonBody)
+            .http(http)
+            .clock(clock)
+            .build()?;
+        Ok(Bindeo {
+            inner: Arc::new(Inner {
+                client,
+                store: self.store,
+                policy: self.policy,
+            }),
+        })
     }
 }
 
 impl Bindeo {
-    /// A client with the default HTTP policy.
-    pub fn new(config: BindeoConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        Self::with_http(config, HttpClient::with_defaults()?, clock)
+    /// A client with the system clock and the default transport (reqwest).
+    #[cfg(feature = "reqwest")]
+    pub fn new(config: BindeoConfig) -> Result<Self, Error> {
+        Self::builder(config).build()
     }
 
-    /// A client sharing an HTTP client. Refuses a plain `http://` base URL that is not
-    /// on loopback.
-    pub fn with_http(
-        config: BindeoConfig,
-        http: HttpClient,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, Error> {
-        let client = OAuth2Client::builder(
-            config.client_id.clone(),
-            config.access_token_url()?.as_str(),
-        )
-        .secret(config.client_secret.clone())
-        .auth(ClientAuth::JsonBody)
-        .http(http)
-        .clock(clock)
-        .build()
-        .map_err(Error::from_grant)?;
-        Ok(Self { client })
+    /// A builder: transport, clock, token store and refresh policy.
+    pub fn builder(config: BindeoConfig) -> BindeoBuilder {
+        BindeoBuilder {
+            config,
+            http: None,
+            clock: None,
+            store: None,
+            policy: None,
+        }
+    }
+
+    /// The HTTP client the tokens are fetched with, for an
+    /// [`AuthorizedClient`](auth_core::http::AuthorizedClient) to the API.
+    pub fn http(&self) -> &HttpClient {
+        self.inner.client.http()
     }
 
     /// The OAuth 2.0 client underneath.
     pub fn oauth2(&self) -> &OAuth2Client {
-        &self.client
+        &self.inner.client
     }
 
-    /// A provider of machine tokens (client_credentials).
+    /// A provider of machine tokens (client_credentials), cached and renewed.
     pub fn machine(&self) -> MachineProvider {
-        CachingProvider::builder(ClientCredentials::new(
-            self.client.clone(),
-            GrantParams::default(),
-        ))
-        .key(StoreKey::new([
-            "bindeo",
-            self.client.client_id(),
-            "machine",
-        ]))
-        .shared_clock(Arc::clone(self.client.clock()))
-        .build()
+        let client = &self.inner.client;
+        self.cache(
+            ClientCredentials::new(client.clone(), GrantParams::default()),
+            StoreKey::new(["bindeo", client.client_id(), "machine"]),
+        )
     }
 
-    /// Signs a user in with the password grant and returns the session. The password
-    /// is dropped when this returns; a wrong one is [`Error::InvalidCredentials`].
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: SecretString,
-    ) -> Result<UserSession, Error> {
-        let first = self
-            .client
+    /// Signs a user in with the password grant and returns the user's session, a
+    /// provider of the user's tokens that refreshes them. The password is dropped when
+    /// this returns; a wrong one is [`Error::InvalidCredentials`].
+    pub async fn user(&self, username: &str, password: SecretString) -> Result<UserSession, Error> {
+        let client = &self.inner.client;
+        let first = client
             .password(username, &password, None, &[])
             .await
-            .map_err(Error::from_grant)?;
+            .map_err(|e| match auth_core::Error::from(e) {
+                e if e.refusal() == Some(Refusal::GrantRejected) => Error::InvalidCredentials,
+                e => Error::from(e),
+            })?;
         drop(password);
-        let source =
-            RefreshToken::starting_with(self.client.clone(), &first, GrantParams::default())
-                .map_err(Error::from_grant)?;
-        Ok(UserSession {
-            inner: CachingProvider::builder(source)
-                .key(StoreKey::new([
-                    "bindeo",
-                    self.client.client_id(),
-                    "user",
-                    username,
-                ]))
-                .shared_clock(Arc::clone(self.client.clock()))
-                .build(),
-        })
+        let source = RefreshToken::starting_with(client.clone(), &first, GrantParams::default())?;
+        let key = StoreKey::new(["bindeo", client.client_id(), "user", username]);
+        Ok(UserSession::new(self.cache(source, key)))
+    }
+
+    /// A caching provider over `source` with this client's clock, store and policy.
+    fn cache<S: TokenSource>(&self, source: S, key: StoreKey) -> CachingProvider<S> {
+        let inner = &self.inner;
+        let mut builder = CachingProvider::builder(source).clock(Arc::clone(inner.client.clock()));
+        builder = match &inner.store {
+            Some(store) => builder.store(Arc::clone(store), key),
+            None => builder.key(key),
+        };
+        if let Some(policy) = inner.policy {
+            builder = builder.policy(policy);
+        }
+        builder.build()
     }
 }

@@ -1,45 +1,59 @@
-//! Bindeo: OAuth 2.0 at `POST /access_token` with JSON request bodies, as its API
-//! reference documents it. Machine tokens (client_credentials) and user sessions
-//! (password once, then refresh_token), Bearer tokens of 3600 s.
+//! Bindeo: OAuth 2.0 at `POST https://api.bindeo.com/access_token` with JSON request
+//! bodies, as its API reference documents it. Machine tokens (client_credentials) and
+//! user sessions (password once, then refresh_token), Bearer tokens of 3600 s.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use auth_bindeo::{Bindeo, BindeoConfig};
-//! use auth_core::{AuthRequest, Clock, CredentialProvider, ManualClock, SecretString};
-//! use auth_testkit::bindeo::BindeoServer;
+//! use auth_core::{AuthRequest, CredentialProvider, SecretString};
+//! use auth_testkit::bindeo::{BindeoServer, BindeoServerConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-//! let server = BindeoServer::start(Arc::clone(&clock), "client", "secret", &[("ada", "pw")])?;
+//! let server = BindeoServer::start(BindeoServerConfig::new("client", "secret").user("ada", "pw"))?;
 //!
-//! let config = BindeoConfig::new("client", SecretString::from("secret"))
-//!     .with_base_url(server.base_url().as_str())?;
-//! let bindeo = Bindeo::new(config, clock)?;
+//! let config = BindeoConfig::new("client", SecretString::from("secret"))?
+//!     .with_api_url(server.base_url().as_str())?; // default: https://api.bindeo.com/
+//! let bindeo = Bindeo::new(config)?;
 //!
 //! // A user signs in once; the password is not kept.
-//! let session = bindeo.sign_in("ada", SecretString::from("pw")).await?;
+//! let session = bindeo.user("ada", SecretString::from("pw")).await?;
 //! let mut request = AuthRequest::new(Default::default());
 //! session.authorize(&mut request).await?;
 //! assert!(request.headers()["authorization"].to_str()?.starts_with("Bearer ey"));
+//!
+//! // Machine-to-machine calls.
+//! let machine = bindeo.machine();
+//! machine.authorize(&mut AuthRequest::new(Default::default())).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BindeoConfig`]: client id and secret, base URL (`https://api.bindeo.com/`).
-//! - [`Bindeo::machine`]: a provider for machine-to-machine calls.
-//! - [`Bindeo::sign_in`]: a [`UserSession`] that refreshes before the hour ends, keeps
-//!   rotated refresh tokens, and answers [`Error::SignInRequired`] when the refresh is
-//!   refused.
-//! - [`Error`]: `InvalidClient`, `InvalidCredentials`, `SignInRequired`, ...
+//! - [`BindeoConfig::new`]: client ID and secret;
+//!   [`with_api_url`](BindeoConfig::with_api_url) for another API
+//!   ([`DEFAULT_API_URL`] by default).
+//! - [`Bindeo::new`]: the system clock and the default transport (reqwest, the
+//!   `reqwest` feature, on by default); [`Bindeo::builder`] for another
+//!   [`HttpClient`](auth_core::http::HttpClient), a clock, a shared
+//!   [`TokenStore`](auth_core::TokenStore) and a
+//!   [`RefreshPolicy`](auth_core::RefreshPolicy).
+//! - [`Bindeo::machine`]: a [`MachineProvider`] for machine-to-machine calls.
+//! - [`Bindeo::user`]: signs a user in and returns a [`UserSession`] that refreshes
+//!   before the hour ends, keeps rotated refresh tokens, and answers
+//!   [`Error::SignInRequired`] when the refresh is refused.
+//! - [`Error`]: `InvalidClient`, `InvalidCredentials`, `SignInRequired`, and the
+//!   core's classified error for the rest.
 //!
 //! The reference's capture stops at the refresh grant's heading; the refresh follows
-//! RFC 6749 §6 with the same JSON encoding as the other grants.
+//! RFC 6749 §6 with the same JSON encoding and endpoint as the other grants.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod client;
+mod config;
 mod error;
+mod provider;
 
-pub use client::{Bindeo, BindeoConfig, DEFAULT_BASE_URL, MachineProvider, UserSession};
+pub use client::{Bindeo, BindeoBuilder};
+pub use config::{BindeoConfig, DEFAULT_API_URL};
 pub use error::Error;
+pub use provider::{MachineProvider, UserSession};

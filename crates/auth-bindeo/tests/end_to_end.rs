@@ -6,10 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_bindeo::{Bindeo, BindeoConfig, Error};
-use auth_core::reqwest::AuthorizedClient;
-use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, SecretString};
-use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, RESOURCE_PATH};
+use auth_bindeo::{Bindeo, BindeoConfig, Error, UserSession};
+use auth_core::http::AuthorizedClient;
+use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, Refusal, SecretString};
+use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, BindeoServerConfig, RESOURCE_PATH};
+use bytes::Bytes;
 
 const ID: &str = "bindeo-client";
 const SECRET: &str = "bindeo-secret-9f2";
@@ -23,26 +24,31 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
-    let server =
-        BindeoServer::start(Arc::new(clock.clone()), ID, SECRET, &[(USER, PASSWORD)]).unwrap();
+    let server = BindeoServer::start(
+        BindeoServerConfig::new(ID, SECRET)
+            .user(USER, PASSWORD)
+            .clock(Arc::new(clock.clone())),
+    )
+    .unwrap();
     Fixture { clock, server }
 }
 
 impl Fixture {
     fn bindeo(&self, secret: &str) -> Bindeo {
         let config = BindeoConfig::new(ID, SecretString::from(secret))
-            .with_base_url(self.server.base_url().as_str())
+            .unwrap()
+            .with_api_url(self.server.base_url().as_str())
             .unwrap();
-        Bindeo::new(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>).unwrap()
+        Bindeo::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .build()
+            .unwrap()
     }
 
     async fn call(&self, bindeo: &Bindeo, provider: Arc<dyn CredentialProvider>) -> u16 {
-        let client = AuthorizedClient::new(bindeo.oauth2().http().clone(), provider);
-        let request = client
-            .http()
-            .reqwest()
-            .get(self.server.server().url(RESOURCE_PATH))
-            .build()
+        let client = AuthorizedClient::new(bindeo.http().clone(), provider);
+        let request = http::Request::get(self.server.server().url(RESOURCE_PATH).as_str())
+            .body(Bytes::new())
             .unwrap();
         client.send(request).await.unwrap().status.as_u16()
     }
@@ -75,7 +81,7 @@ async fn user_sign_in_then_a_protected_call() {
     let bindeo = f.bindeo(SECRET);
     let session = Arc::new(
         bindeo
-            .sign_in(USER, SecretString::from(PASSWORD))
+            .user(USER, SecretString::from(PASSWORD))
             .await
             .unwrap(),
     );
@@ -90,7 +96,7 @@ async fn user_sign_in_then_a_protected_call() {
 }
 
 /// The session's token once it differs from `old` (the background refresh landed).
-async fn renewed(session: &auth_bindeo::UserSession, old: &str) -> Arc<auth_core::CachedToken> {
+async fn renewed(session: &UserSession, old: &str) -> Arc<auth_core::CachedToken> {
     for _ in 0..200 {
         let token = session.token().await.unwrap();
         if token.token().access_token().expose_secret() != old {
@@ -106,7 +112,7 @@ async fn a_session_refreshes_before_the_hour_ends_with_rotation() {
     let f = fixture();
     let bindeo = f.bindeo(SECRET);
     let session = bindeo
-        .sign_in(USER, SecretString::from(PASSWORD))
+        .user(USER, SecretString::from(PASSWORD))
         .await
         .unwrap();
     let first = session.token().await.unwrap();
@@ -148,8 +154,8 @@ async fn a_session_refreshes_before_the_hour_ends_with_rotation() {
         .await
         .unwrap_err();
     assert_eq!(
-        refused.oauth_code().map(|c| c.as_str()),
-        Some("invalid_grant")
+        auth_core::Error::from(refused).refusal(),
+        Some(Refusal::GrantRejected)
     );
     assert!(f.server.is_revoked(&old_refresh));
 
@@ -165,7 +171,7 @@ async fn a_refused_refresh_asks_for_a_new_sign_in() {
     let f = fixture();
     let bindeo = f.bindeo(SECRET);
     let session = bindeo
-        .sign_in(USER, SecretString::from(PASSWORD))
+        .user(USER, SecretString::from(PASSWORD))
         .await
         .unwrap();
     let token = session.token().await.unwrap();
@@ -199,7 +205,7 @@ async fn wrong_secret_and_wrong_password_are_typed_and_secret_free() {
 
     let err = f
         .bindeo(SECRET)
-        .sign_in(USER, SecretString::from("hunter2-not-it"))
+        .user(USER, SecretString::from("hunter2-not-it"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCredentials), "{err:?}");
@@ -220,4 +226,53 @@ async fn the_server_takes_json_bodies_only() {
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(f.server.grants("client_credentials"), 0);
+}
+
+#[tokio::test]
+async fn new_uses_the_system_clock_and_the_default_transport() {
+    let server = BindeoServer::start(BindeoServerConfig::new(ID, SECRET)).unwrap();
+    let config = BindeoConfig::new(ID, SecretString::from(SECRET))
+        .unwrap()
+        .with_api_url(server.base_url().as_str())
+        .unwrap();
+    let bindeo = Bindeo::new(config).unwrap();
+    let token = bindeo.machine().token().await.unwrap();
+    assert!(!token.token().is_expired(std::time::SystemTime::now()));
+    assert_eq!(server.grants("client_credentials"), 1);
+}
+
+#[tokio::test]
+async fn clients_on_one_store_share_the_machine_token() {
+    let f = fixture();
+    let store: Arc<dyn auth_core::TokenStore> = Arc::new(auth_core::InMemoryTokenStore::new());
+    let build = || {
+        let config = BindeoConfig::new(ID, SecretString::from(SECRET))
+            .unwrap()
+            .with_api_url(f.server.base_url().as_str())
+            .unwrap();
+        Bindeo::builder(config)
+            .clock(Arc::new(f.clock.clone()))
+            .store(Arc::clone(&store))
+            .policy(auth_core::RefreshPolicy::default())
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (build(), build());
+    let first = one.machine().token().await.unwrap();
+    let second = two.machine().token().await.unwrap();
+    assert_eq!(first.header(), second.header());
+    assert_eq!(f.server.grants("client_credentials"), 1);
+}
+
+#[test]
+fn plain_http_off_loopback_is_refused() {
+    // Refused as soon as it is configured.
+    let err = BindeoConfig::new(ID, SecretString::from(SECRET))
+        .unwrap()
+        .with_api_url("http://api.bindeo.example/")
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Core(auth_core::Error::InsecureUrl { .. })),
+        "{err:?}"
+    );
 }

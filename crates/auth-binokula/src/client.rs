@@ -1,73 +1,134 @@
-//! [`BinokulaClient`]: one typed call per endpoint of the developer guide.
+//! [`Binokula`] and [`BinokulaBuilder`]: one typed call per endpoint of the developer
+//! guide, and the users' SSO tokens.
 
-use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use auth_apikey::ApiKey;
-use auth_core::http::{HttpPolicy, HttpResponse, Repeat};
-use auth_core::reqwest::{HttpClient, authorize_reqwest};
-use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
-use http::StatusCode;
+use auth_core::http::{HttpClient, HttpResponse, Repeat};
+use auth_core::{
+    Clock, ExposeSecret, InMemoryTokenStore, RefreshPolicy, Renewal, SecretString, SystemClock,
+    TokenStore,
+};
+use bytes::Bytes;
+use http::Method;
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use url::Url;
 
-use crate::{BinokulaConfig, Email, Error};
+use crate::error::unquote;
+use crate::sso::{Sessions, parse_expiry};
+use crate::{BinokulaConfig, Email, Error, SsoToken, SsoUrl, SsoUser};
 
-/// An SSO access token for one user: valid one hour, and the only active one for that
-/// user until another is issued.
-#[derive(Clone)]
-pub struct SsoToken {
-    /// The user, as the server spelled the address.
-    pub email: String,
-    /// The token.
-    pub access_token: SecretString,
-    /// When it expires, from the answer's `expiry_date`.
-    pub expires_at: SystemTime,
-}
-
-impl fmt::Debug for SsoToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SsoToken")
-            .field("email", &self.email)
-            .field("access_token", &"[REDACTED]")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-/// The `ExternalAccess` URL that signs a user in. It carries the token: `Debug`
-/// redacts it; [`expose`](Self::expose) gives it to the browser redirect.
-#[derive(Clone)]
-pub struct SsoUrl(SecretString);
-
-impl SsoUrl {
-    /// The URL, to redirect the user's browser to.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for SsoUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SsoUrl([REDACTED])")
-    }
-}
-
-/// A client for one tenant. Cheap to clone.
+/// A Binokula tenant: the API's calls, and each user's SSO token, cached. Cheap to
+/// clone (clones share the cache).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), auth_binokula::Error> {
+/// use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
+///
+/// let config = BinokulaConfig::new("acme", ClientSecret::new("s3cret"), FunctionKey::new("fn-key"))?;
+/// let binokula = Binokula::new(config)?;
+/// let url = binokula.sso_url(&Email::parse("jo@example.com")?).await?;
+/// // Redirect the user's browser to `url.expose()`.
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
-pub struct BinokulaClient {
-    inner: Arc<Inner>,
+pub struct Binokula {
+    pub(crate) api: Arc<Api>,
+    sessions: Arc<Sessions>,
 }
 
+/// What every call needs: the configuration, the HTTP client, the API key and the clock.
 #[derive(Debug)]
-struct Inner {
-    config: BinokulaConfig,
+pub(crate) struct Api {
+    pub(crate) config: BinokulaConfig,
     http: HttpClient,
     auth: ApiKey,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// Builds a [`Binokula`]: [`Binokula::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct BinokulaBuilder {
+    config: BinokulaConfig,
+    http: Option<HttpClient>,
     clock: Arc<dyn Clock>,
+    store: Arc<dyn TokenStore>,
+    policy: RefreshPolicy,
+    existing_users_only: bool,
+}
+
+impl BinokulaBuilder {
+    /// Sends through `http` (any transport, the application's own client). Without
+    /// it, [`build`](Self::build) uses the default transport (reqwest, with the
+    /// `reqwest` feature).
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Times tokens by `clock` (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Keeps the users' SSO tokens in `store` (default: in memory). Give every process
+    /// of a fleet the same store: Binokula keeps one active token per user, so the
+    /// fleet must share it (a token one process issues revokes the others').
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// When SSO tokens are renewed (default: [`RefreshPolicy::default`], that is when
+    /// 90 % of the hour has passed, less up to 5 % jitter). Renewal stays
+    /// [`Renewal::Blocking`] whatever `policy` says: a new token revokes the old one,
+    /// so a token due for renewal is never handed out.
+    pub fn policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy.with_renewal(Renewal::Blocking);
+        self
+    }
+
+    /// Only issue SSO tokens for users that exist (`existingusersonly=true`); by
+    /// default the API creates a user on first use.
+    pub fn existing_users_only(mut self, only: bool) -> Self {
+        self.existing_users_only = only;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Binokula, Error> {
+        let http = match self.http {
+            Some(http) => http,
+            None => HttpClient::try_default()?,
+        };
+        let config = &self.config;
+        let auth = ApiKey::builder(config.client_secret.0.clone())
+            .header("client_secret")
+            .map(|b| {
+                b.extra_query("tenant", &config.tenant)
+                    .extra_secret_query("code", config.function_key.0.clone())
+            })
+            .and_then(|b| b.build())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        for url in [&config.api_url, &config.app_url] {
+            http.check_url(url)?;
+        }
+        Ok(Binokula {
+            api: Arc::new(Api {
+                config: self.config,
+                http,
+                auth,
+                clock: self.clock,
+            }),
+            sessions: Arc::new(Sessions::new(
+                self.store,
+                self.policy,
+                self.existing_users_only,
+            )),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -82,51 +143,118 @@ struct MessageWire {
     message: String,
 }
 
-impl BinokulaClient {
-    /// A client with the default HTTP policy and the system clock.
+impl Binokula {
+    /// A client with the system clock, the default transport (reqwest) and its
+    /// default HTTP policy, and SSO tokens cached in memory.
+    #[cfg(feature = "reqwest")]
     pub fn new(config: BinokulaConfig) -> Result<Self, Error> {
-        Self::with(config, HttpPolicy::default(), Arc::new(SystemClock))
+        Self::builder(config).build()
     }
 
-    /// A client with an explicit HTTP policy and clock.
-    pub fn with(
-        config: BinokulaConfig,
-        policy: HttpPolicy,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, Error> {
-        let auth = ApiKey::builder(config.client_secret.clone())
-            .header("client_secret")
-            .map(|b| {
-                b.extra_query("tenant", &config.tenant)
-                    .extra_secret_query("code", config.code.clone())
-            })
-            .and_then(|b| b.build())
-            .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                http: HttpClient::new(policy)?,
-                config,
-                auth,
-                clock,
-            }),
-        })
+    /// A builder for the transport, clock, token store and refresh policy.
+    pub fn builder(config: BinokulaConfig) -> BinokulaBuilder {
+        BinokulaBuilder {
+            config,
+            http: None,
+            clock: Arc::new(SystemClock),
+            store: Arc::new(InMemoryTokenStore::new()),
+            policy: RefreshPolicy::default().with_renewal(Renewal::Blocking),
+            existing_users_only: false,
+        }
     }
 
     /// The configuration.
     pub fn config(&self) -> &BinokulaConfig {
-        &self.inner.config
+        &self.api.config
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.inner.clock
+        &self.api.clock
     }
 
-    /// Issues (or renews) `email`'s SSO token: `GET /api/Token`. The user is created
-    /// unless `existing_users_only`. Issuing a token makes any earlier one of that
-    /// user invalid; [`crate::SsoSessions`] caches it for you. An answer whose `email`
-    /// is not `email` (ASCII case-insensitively) is [`Error::EmailMismatch`].
+    /// The provider for `email`'s SSO session: its token, cached (one issuance for
+    /// any number of concurrent callers, renewed before its hour ends, never handed
+    /// out once replaced), and the `ExternalAccess` parameters on a request.
+    pub fn user(&self, email: &Email) -> SsoUser {
+        self.sessions.user(&self.api, email)
+    }
+
+    /// `email`'s `ExternalAccess` URL with the user's current token (the cached one,
+    /// or a new one): `self.user(email).sso_url()`.
+    pub async fn sso_url(&self, email: &Email) -> Result<SsoUrl, Error> {
+        self.user(email).sso_url().await
+    }
+
+    /// Forgets `email`'s cached token (after disabling or deleting the user).
+    pub fn forget(&self, email: &Email) {
+        self.sessions.forget(email);
+    }
+
+    /// Issues (or renews) `email`'s SSO token: `GET /api/Token`, uncached. The user
+    /// is created unless `existing_users_only`. Issuing a token makes any earlier one
+    /// of that user invalid, the one [`user`](Self::user) caches included. An answer
+    /// whose `email` is not `email` (ASCII case-insensitively) is
+    /// [`Error::EmailMismatch`].
     pub async fn issue_token(
+        &self,
+        email: &Email,
+        existing_users_only: bool,
+    ) -> Result<SsoToken, Error> {
+        self.api.issue_token(email, existing_users_only).await
+    }
+
+    /// The `ExternalAccess` URL for `token`, with email, token and tenant URL-encoded.
+    pub fn external_access_url(&self, token: &SsoToken) -> SsoUrl {
+        self.api.external_access_url(token)
+    }
+
+    /// Registers a user: `PUT /api/User`. Returns the server's message.
+    ///
+    /// Not sent again after a 5xx or 429 although `PUT` is idempotent by method: the
+    /// document answers a second registration of the same address with a conflict, so a
+    /// repeat of a registration the server did commit would report
+    /// [`Error::UserExists`] for a user just created.
+    pub async fn register_user(&self, email: &Email) -> Result<String, Error> {
+        let response = self
+            .api
+            .call_as(
+                Method::PUT,
+                "api/User",
+                &[("email", email.as_str())],
+                Repeat::Unsent,
+            )
+            .await?;
+        parse_message(&response)
+    }
+
+    /// Deletes a user: `DELETE /api/User`. Returns the server's message.
+    pub async fn delete_user(&self, email: &Email) -> Result<String, Error> {
+        let response = self
+            .api
+            .call(Method::DELETE, "api/User", &[("email", email.as_str())])
+            .await?;
+        parse_message(&response)
+    }
+
+    /// Enables or disables a user: `POST /api/UserStatus`. Returns the server's
+    /// message.
+    pub async fn set_user_enabled(&self, email: &Email, enabled: bool) -> Result<String, Error> {
+        let status = if enabled { "true" } else { "false" };
+        let response = self
+            .api
+            .call(
+                Method::POST,
+                "api/UserStatus",
+                &[("email", email.as_str()), ("status", status)],
+            )
+            .await?;
+        parse_message(&response)
+    }
+}
+
+impl Api {
+    pub(crate) async fn issue_token(
         &self,
         email: &Email,
         existing_users_only: bool,
@@ -134,7 +262,7 @@ impl BinokulaClient {
         let existing = if existing_users_only { "true" } else { "false" };
         let response = self
             .call(
-                reqwest::Method::GET,
+                Method::GET,
                 "api/Token",
                 &[("email", email.as_str()), ("existingusersonly", existing)],
             )
@@ -153,64 +281,19 @@ impl BinokulaClient {
         })
     }
 
-    /// The `ExternalAccess` URL for `token`, with email, token and tenant URL-encoded.
-    pub fn sso_url(&self, token: &SsoToken) -> SsoUrl {
-        let mut url = self.inner.config.app_base.clone();
+    pub(crate) fn external_access_url(&self, token: &SsoToken) -> SsoUrl {
+        let mut url = self.config.app_url.clone();
         url.set_path(&format!("{}Account/ExternalAccess", url.path()));
         url.query_pairs_mut()
             .append_pair("email", &token.email)
             .append_pair("access_token", token.access_token.expose_secret())
-            .append_pair("tenant", &self.inner.config.tenant);
+            .append_pair("tenant", &self.config.tenant);
         SsoUrl(SecretString::from(String::from(url)))
-    }
-
-    /// Registers a user: `PUT /api/User`. Returns the server's message.
-    ///
-    /// Not sent again after a 5xx or 429 although `PUT` is idempotent by method: the
-    /// document answers a second registration of the same address with a conflict, so a
-    /// repeat of a registration the server did commit would report
-    /// [`Error::UserExists`] for a user just created.
-    pub async fn register_user(&self, email: &Email) -> Result<String, Error> {
-        let response = self
-            .call_as(
-                reqwest::Method::PUT,
-                "api/User",
-                &[("email", email.as_str())],
-                Repeat::Unsent,
-            )
-            .await?;
-        parse_message(&response)
-    }
-
-    /// Deletes a user: `DELETE /api/User`. Returns the server's message.
-    pub async fn delete_user(&self, email: &Email) -> Result<String, Error> {
-        let response = self
-            .call(
-                reqwest::Method::DELETE,
-                "api/User",
-                &[("email", email.as_str())],
-            )
-            .await?;
-        parse_message(&response)
-    }
-
-    /// Enables or disables a user: `POST /api/UserStatus`. Returns the server's
-    /// message.
-    pub async fn set_user_enabled(&self, email: &Email, enabled: bool) -> Result<String, Error> {
-        let status = if enabled { "true" } else { "false" };
-        let response = self
-            .call(
-                reqwest::Method::POST,
-                "api/UserStatus",
-                &[("email", email.as_str()), ("status", status)],
-            )
-            .await?;
-        parse_message(&response)
     }
 
     async fn call(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         params: &[(&str, &str)],
     ) -> Result<HttpResponse, Error> {
@@ -220,46 +303,25 @@ impl BinokulaClient {
 
     async fn call_as(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         params: &[(&str, &str)],
         repeat: Repeat,
     ) -> Result<HttpResponse, Error> {
         let mut url: Url = self
-            .inner
             .config
-            .api_base
+            .api_url
             .join(path)
             .map_err(|e| Error::Config(format!("invalid API URL: {e}")))?;
         url.query_pairs_mut().extend_pairs(params);
-        let mut request = self
-            .inner
-            .http
-            .reqwest()
-            .request(method, url)
-            .build()
-            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-        authorize_reqwest(&self.inner.auth, &mut request).await?;
-        let response = self.inner.http.send_as(request, repeat).await?;
-        check_status(response)
-    }
-}
-
-/// Maps the statuses the crate documents to typed errors.
-fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
-    let message = || parse_message(&response).unwrap_or_default();
-    if !response.is_success()
-        && let Some(foreign) = response.foreign_answer()
-    {
-        return Err(foreign.into());
-    }
-    match response.status {
-        s if s.is_success() => Ok(response),
-        StatusCode::UNAUTHORIZED => Err(Error::InvalidCode),
-        StatusCode::FORBIDDEN => Err(Error::InvalidTenantOrSecret { message: message() }),
-        StatusCode::NOT_FOUND => Err(Error::UnknownUser { message: message() }),
-        StatusCode::CONFLICT => Err(Error::UserExists { message: message() }),
-        _ => Err(Error::Core(response.to_error())),
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url.as_str())
+            .body(Bytes::new())
+            .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
+        auth_core::CredentialProvider::authorize(&self.auth, &mut request).await?;
+        let response = self.http.send_as(request, repeat).await?;
+        response.api_answer().map_err(Error::from_api)
     }
 }
 
@@ -267,29 +329,13 @@ fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
 /// JSON string inside the JSON string; unquoted messages are taken as they are.
 fn parse_message(response: &HttpResponse) -> Result<String, Error> {
     let wire: MessageWire = response.json()?;
-    let text = wire.message.trim();
-    if text.len() >= 2
-        && text.starts_with('"')
-        && text.ends_with('"')
-        && let Ok(inner) = serde_json::from_str::<String>(text)
-    {
-        return Ok(inner);
-    }
-    Ok(text.to_owned())
-}
-
-/// `2018-04-26T03:08:03.893495+00:00`: RFC 3339 with fractional seconds and an offset.
-pub(crate) fn parse_expiry(text: &str) -> Result<SystemTime, Error> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(SystemTime::from)
-        .map_err(|_| Error::MalformedExpiry)
+    Ok(unquote(&wire.message))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use fixtures::response;
-    use std::time::{Duration, UNIX_EPOCH};
 
     mod fixtures {
         use auth_core::http::HttpResponse;
@@ -305,28 +351,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn parses_the_guides_expiry_date() {
-        let t = parse_expiry("2018-04-26T03:08:03.893495+00:00").unwrap();
-        let d = t.duration_since(UNIX_EPOCH).unwrap();
-        assert_eq!(d.as_secs(), 1_524_712_083);
-        assert_eq!(d.subsec_micros(), 893_495);
-        let offset = parse_expiry("2018-04-26T05:08:03.5+02:00").unwrap();
-        assert_eq!(
-            offset.duration_since(UNIX_EPOCH).unwrap(),
-            Duration::from_millis(1_524_712_083_500)
-        );
-        for bad in [
-            "26/04/2018 3:08 AM",
-            "2018-04-26T03:08:03",
-            "",
-            "2018-13-26T03:08:03Z",
-        ] {
-            assert!(
-                matches!(parse_expiry(bad), Err(Error::MalformedExpiry)),
-                "{bad}"
-            );
-        }
+    fn sorted(status: u16, body: &str) -> Result<HttpResponse, Error> {
+        response(status, body).api_answer().map_err(Error::from_api)
     }
 
     #[test]
@@ -346,21 +372,31 @@ mod tests {
 
     #[test]
     fn statuses_map_to_typed_errors() {
+        assert!(matches!(sorted(401, ""), Err(Error::InvalidCode)));
         assert!(matches!(
-            check_status(response(401, "")),
-            Err(Error::InvalidCode)
-        ));
-        assert!(matches!(
-            check_status(response(403, r#"{"message":"\"Invalid tenant\""}"#)),
+            sorted(403, r#"{"message":"\"Invalid tenant\""}"#),
             Err(Error::InvalidTenantOrSecret { message }) if message == "Invalid tenant"
         ));
+        assert!(matches!(sorted(404, "{}"), Err(Error::UnknownUser { .. })));
         assert!(matches!(
-            check_status(response(404, "{}")),
-            Err(Error::UnknownUser { .. })
+            sorted(500, "oops"),
+            Err(Error::Core(auth_core::Error::Status { .. }))
         ));
         assert!(matches!(
-            check_status(response(500, "oops")),
-            Err(Error::Core(_))
+            sorted(302, ""),
+            Err(Error::Core(auth_core::Error::Redirect { .. }))
         ));
+        let html = response(403, "<!doctype html><p>proxy</p>");
+        assert!(matches!(
+            html.api_answer().map_err(Error::from_api),
+            Err(Error::Core(auth_core::Error::InvalidResponse { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_tenants_refused_credentials_are_client_rejected() {
+        let core = auth_core::Error::from(Error::InvalidCode);
+        assert_eq!(core.refusal(), Some(auth_core::Refusal::ClientRejected));
+        assert!(matches!(Error::from_core(core), Error::InvalidCode));
     }
 }

@@ -1,17 +1,68 @@
-//! [`BinokulaConfig`] and [`Email`].
+//! [`BinokulaConfig`], its secrets ([`ClientSecret`], [`FunctionKey`]) and [`Email`].
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use auth_core::SecretString;
+use auth_core::http::base_url;
 use url::Url;
 
 use crate::Error;
 
-/// The API's production base URL.
-pub const DEFAULT_API_BASE: &str = "https://api.binokula.app/";
-/// The app's production base URL (`/Account/ExternalAccess` lives there).
-pub const DEFAULT_APP_BASE: &str = "https://binokula.app/";
+/// The API's production base URL, from the developer guide
+/// (`https://api.binokula.app/api/Token`, `/api/User`, `/api/UserStatus`).
+pub const DEFAULT_API_URL: &str = "https://api.binokula.app/";
+/// The app's production base URL, from the developer guide
+/// (`https://binokula.app/Account/ExternalAccess`).
+pub const DEFAULT_APP_URL: &str = "https://binokula.app/";
+
+/// The tenant's client secret, sent in the `client_secret` header (the guide's
+/// "Client Secret", shown to an admin under Portal settings). Redacted in `Debug`.
+#[derive(Clone)]
+pub struct ClientSecret(pub(crate) SecretString);
+
+impl ClientSecret {
+    /// Wraps the secret.
+    pub fn new(secret: impl Into<SecretString>) -> Self {
+        Self(secret.into())
+    }
+}
+
+impl From<SecretString> for ClientSecret {
+    fn from(secret: SecretString) -> Self {
+        Self(secret)
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret([REDACTED])")
+    }
+}
+
+/// The function key, sent as the `code` query parameter ("a function key provided to
+/// the customer to access this endpoint"). Redacted in `Debug`.
+#[derive(Clone)]
+pub struct FunctionKey(pub(crate) SecretString);
+
+impl FunctionKey {
+    /// Wraps the key.
+    pub fn new(key: impl Into<SecretString>) -> Self {
+        Self(key.into())
+    }
+}
+
+impl From<SecretString> for FunctionKey {
+    fn from(key: SecretString) -> Self {
+        Self(key)
+    }
+}
+
+impl fmt::Debug for FunctionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FunctionKey([REDACTED])")
+    }
+}
 
 /// A user's email address, checked for the one thing every address has (`@` with text
 /// on both sides) and compared by its [`key`](Self::key): ASCII case-insensitively,
@@ -87,31 +138,31 @@ impl fmt::Display for Email {
 #[derive(Clone)]
 pub struct BinokulaConfig {
     pub(crate) tenant: String,
-    pub(crate) client_secret: SecretString,
-    pub(crate) code: SecretString,
-    pub(crate) api_base: Url,
-    pub(crate) app_base: Url,
+    pub(crate) client_secret: ClientSecret,
+    pub(crate) function_key: FunctionKey,
+    pub(crate) api_url: Url,
+    pub(crate) app_url: Url,
 }
 
 impl fmt::Debug for BinokulaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BinokulaConfig")
             .field("tenant", &self.tenant)
-            .field("client_secret", &"[REDACTED]")
-            .field("code", &"[REDACTED]")
-            .field("api_base", &self.api_base.as_str())
-            .field("app_base", &self.app_base.as_str())
+            .field("client_secret", &self.client_secret)
+            .field("function_key", &self.function_key)
+            .field("api_url", &self.api_url.as_str())
+            .field("app_url", &self.app_url.as_str())
             .finish()
     }
 }
 
 impl BinokulaConfig {
     /// A configuration for `tenant` with its client secret and function key, against
-    /// the production URLs.
+    /// the production URLs ([`DEFAULT_API_URL`], [`DEFAULT_APP_URL`]).
     pub fn new(
         tenant: &str,
-        client_secret: SecretString,
-        code: SecretString,
+        client_secret: ClientSecret,
+        function_key: FunctionKey,
     ) -> Result<Self, Error> {
         if tenant.trim().is_empty() {
             return Err(Error::Config("the tenant must not be empty".into()));
@@ -119,21 +170,23 @@ impl BinokulaConfig {
         Ok(Self {
             tenant: tenant.trim().to_owned(),
             client_secret,
-            code,
-            api_base: parse_base(DEFAULT_API_BASE)?,
-            app_base: parse_base(DEFAULT_APP_BASE)?,
+            function_key,
+            api_url: base_url(DEFAULT_API_URL)?,
+            app_url: base_url(DEFAULT_APP_URL)?,
         })
     }
 
-    /// Overrides the API base URL (tests, regions).
-    pub fn with_api_base(mut self, base: &str) -> Result<Self, Error> {
-        self.api_base = parse_base(base)?;
+    /// Overrides the API base URL (default [`DEFAULT_API_URL`]; tests, regions).
+    /// HTTPS, or plain HTTP to a loopback address.
+    pub fn with_api_url(mut self, url: &str) -> Result<Self, Error> {
+        self.api_url = base_url(url)?;
         Ok(self)
     }
 
-    /// Overrides the app base URL.
-    pub fn with_app_base(mut self, base: &str) -> Result<Self, Error> {
-        self.app_base = parse_base(base)?;
+    /// Overrides the app base URL, where `/Account/ExternalAccess` lives (default
+    /// [`DEFAULT_APP_URL`]).
+    pub fn with_app_url(mut self, url: &str) -> Result<Self, Error> {
+        self.app_url = base_url(url)?;
         Ok(self)
     }
 
@@ -141,16 +194,16 @@ impl BinokulaConfig {
     pub fn tenant(&self) -> &str {
         &self.tenant
     }
-}
 
-fn parse_base(base: &str) -> Result<Url, Error> {
-    let mut url = Url::parse(base).map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
-    auth_core::http::ensure_secure_url(&url, true)?;
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
+    /// The API base URL.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
     }
-    Ok(url)
+
+    /// The app base URL.
+    pub fn app_url(&self) -> &Url {
+        &self.app_url
+    }
 }
 
 #[cfg(test)]

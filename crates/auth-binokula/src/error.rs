@@ -1,5 +1,9 @@
 //! [`Error`]: what a Binokula call can fail with.
 
+use auth_core::Refusal;
+use auth_core::http::ApiFailure;
+use http::StatusCode;
+
 /// A Binokula failure. Where the developer guide is silent about error answers, the
 /// statuses follow the Azure Functions conventions its `code` function key comes
 /// from: `401` for the function key, `403` for the tenant or client secret, `404` for
@@ -52,9 +56,15 @@ pub enum Error {
 }
 
 impl From<Error> for auth_core::Error {
+    /// The tenant's own credentials refused ([`Error::InvalidCode`],
+    /// [`Error::InvalidTenantOrSecret`]) are [`Refusal::ClientRejected`]; the rest of
+    /// this crate's failures travel as [`auth_core::Error::Scheme`].
     fn from(e: Error) -> Self {
         match e {
             Error::Core(core) => core,
+            e @ (Error::InvalidCode | Error::InvalidTenantOrSecret { .. }) => {
+                auth_core::Error::refused(Refusal::ClientRejected, e)
+            }
             other => auth_core::Error::scheme(other),
         }
     }
@@ -63,9 +73,44 @@ impl From<Error> for auth_core::Error {
 impl Error {
     /// Recovers a Binokula error that went through the core's token machinery.
     pub(crate) fn from_core(e: auth_core::Error) -> Self {
-        match e.scheme_error::<Error>() {
+        match e.source_as::<Error>() {
             Some(inner) => inner.clone(),
             None => Error::Core(e),
         }
     }
+
+    /// Sorts an API answer: the statuses the crate documents (see [`Error`]) are
+    /// variants; a redirect or an HTML page, and any other status, are the core's.
+    pub(crate) fn from_api(failure: ApiFailure) -> Self {
+        let (status, message) = match failure {
+            ApiFailure::Api { status, message } => (status, message),
+            ApiFailure::Foreign(core) => return Error::Core(core),
+            other => return Error::Core(auth_core::Error::scheme(other)),
+        };
+        let message = unquote(&message);
+        match status {
+            StatusCode::UNAUTHORIZED => Error::InvalidCode,
+            StatusCode::FORBIDDEN => Error::InvalidTenantOrSecret { message },
+            StatusCode::NOT_FOUND => Error::UnknownUser { message },
+            StatusCode::CONFLICT => Error::UserExists { message },
+            status => Error::Core(auth_core::Error::Status {
+                status,
+                excerpt: message,
+            }),
+        }
+    }
+}
+
+/// The guide's messages are a JSON string inside the JSON string
+/// (`"\"Successfully registered …\""`): the inner string, else the text as it is.
+pub(crate) fn unquote(text: &str) -> String {
+    let text = text.trim();
+    if text.len() >= 2
+        && text.starts_with('"')
+        && text.ends_with('"')
+        && let Ok(inner) = serde_json::from_str::<String>(text)
+    {
+        return inner;
+    }
+    text.to_owned()
 }

@@ -3,40 +3,48 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use auth_binokula::{BinokulaClient, BinokulaConfig, Email, SsoSessions};
-//! use auth_core::{http::HttpPolicy, Clock, ManualClock, SecretString};
+//! use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
 //! use auth_testkit::binokula::{BinokulaServer, BinokulaTenant};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // An embedded Binokula server stands in for https://api.binokula.app.
-//! let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-//! let server = BinokulaServer::start(Arc::clone(&clock), BinokulaTenant {
-//!     tenant: "acme".into(), client_secret: "s3cret".into(), code: "fn-key".into(),
-//! })?;
-//! let base = server.server().base_url().as_str();
+//! // An embedded Binokula server stands in for https://api.binokula.app and
+//! // https://binokula.app.
+//! let server = BinokulaServer::start(BinokulaTenant::new("acme", "s3cret", "fn-key"))?;
+//! let base = server.base_url().as_str();
 //!
-//! let config = BinokulaConfig::new("acme", SecretString::from("s3cret"), SecretString::from("fn-key"))?
-//!     .with_api_base(base)?
-//!     .with_app_base(base)?;
-//! let client = BinokulaClient::with(config, HttpPolicy::default(), clock)?;
-//! let sessions = SsoSessions::new(client);
+//! let config = BinokulaConfig::new("acme", ClientSecret::new("s3cret"), FunctionKey::new("fn-key"))?
+//!     .with_api_url(base)?
+//!     .with_app_url(base)?;
+//! let binokula = Binokula::new(config)?;
 //!
-//! let url = sessions.sso_url(&Email::parse("jo@example.com")?).await?;
+//! let url = binokula.sso_url(&Email::parse("jo@example.com")?).await?;
 //! assert!(url.expose().contains("/Account/ExternalAccess?email=jo%40example.com&access_token="));
 //! assert_eq!(format!("{url:?}"), "SsoUrl([REDACTED])");
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BinokulaClient`]: `GET /api/Token` ([`issue_token`](BinokulaClient::issue_token)),
-//!   the SSO URL, `PUT`/`DELETE /api/User` and `POST /api/UserStatus`. Every call
-//!   carries the `client_secret` header and the `tenant` and `code` parameters.
-//! - [`SsoSessions`]: one cached token per user, one issuance for any number of
-//!   concurrent callers, renewed before its hour ends, never handed out once replaced.
+//! - [`BinokulaConfig`]: the tenant, its [`ClientSecret`] and [`FunctionKey`] (the
+//!   `code` parameter), and the base URLs ([`with_api_url`](BinokulaConfig::with_api_url),
+//!   default [`DEFAULT_API_URL`]; [`with_app_url`](BinokulaConfig::with_app_url),
+//!   default [`DEFAULT_APP_URL`]).
+//! - [`Binokula`]: [`Binokula::new`] (system clock, reqwest) or [`Binokula::builder`]
+//!   (`http`, `clock`, `store`, `policy`); `GET /api/Token`
+//!   ([`issue_token`](Binokula::issue_token)), `PUT`/`DELETE /api/User` and
+//!   `POST /api/UserStatus`. Every call carries the `client_secret` header and the
+//!   `tenant` and `code` parameters.
+//! - [`SsoUser`], from [`Binokula::user`]: one user's cached token (one issuance for
+//!   any number of concurrent callers, renewed before its hour ends, never handed out
+//!   once replaced), its SSO URL, and a [`CredentialProvider`](auth_core::CredentialProvider)
+//!   that sets the `ExternalAccess` parameters. Give a fleet one
+//!   [`store`](BinokulaBuilder::store): one active token per user across processes.
 //! - [`Email`]: a user is keyed by the address as given, ASCII case-insensitively
 //!   ([`Email::key`]); Unicode case folding would merge distinct mailboxes.
 //! - [`Error`]: typed failures (wrong code, wrong tenant or secret, unknown user,
 //!   malformed `expiry_date`, a token answer for another email address).
+//!
+//! The default `reqwest` feature gives [`Binokula::new`] its transport; without it,
+//! give the builder an [`HttpClient`](auth_core::http::HttpClient) over any transport.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -44,9 +52,13 @@
 mod client;
 mod config;
 mod error;
+mod provider;
 mod sso;
 
-pub use client::{BinokulaClient, SsoToken, SsoUrl};
-pub use config::{BinokulaConfig, DEFAULT_API_BASE, DEFAULT_APP_BASE, Email};
+pub use client::{Binokula, BinokulaBuilder};
+pub use config::{
+    BinokulaConfig, ClientSecret, DEFAULT_API_URL, DEFAULT_APP_URL, Email, FunctionKey,
+};
 pub use error::Error;
-pub use sso::SsoSessions;
+pub use provider::SsoUser;
+pub use sso::{SsoToken, SsoUrl};

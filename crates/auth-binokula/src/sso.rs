@@ -1,97 +1,130 @@
-//! [`SsoSessions`]: one cached SSO token per user, under the rule that only one token
-//! per user is active.
+//! SSO tokens ([`SsoToken`], [`SsoUrl`]) and the per-user cache behind
+//! [`Binokula::user`](crate::Binokula::user), under the rule that only one token per
+//! user is active.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use auth_core::{
-    CachingProvider, ExposeSecret, InMemoryTokenStore, RefreshPolicy, Renewal, SecretString,
-    StoreKey, Token, TokenSource, TokenStore,
+    CachingProvider, ExposeSecret, RefreshPolicy, SecretString, StoreKey, Token, TokenSource,
+    TokenStore,
 };
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-use crate::{BinokulaClient, Email, Error, SsoToken, SsoUrl};
+use crate::client::Api;
+use crate::{Email, Error, SsoUser};
 
-/// Per-user SSO tokens, cached by the core [`CachingProvider`]:
+/// An SSO access token for one user: valid one hour, and the only active one for that
+/// user until another is issued.
+#[derive(Clone)]
+pub struct SsoToken {
+    /// The user, as the server spelled the address.
+    pub email: String,
+    /// The token.
+    pub access_token: SecretString,
+    /// When it expires, from the answer's `expiry_date`.
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for SsoToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsoToken")
+            .field("email", &self.email)
+            .field("access_token", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// The `ExternalAccess` URL that signs a user in. It carries the token: `Debug`
+/// redacts it; [`expose`](Self::expose) gives it to the browser redirect.
+#[derive(Clone)]
+pub struct SsoUrl(pub(crate) SecretString);
+
+impl SsoUrl {
+    /// The URL, to redirect the user's browser to.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for SsoUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SsoUrl([REDACTED])")
+    }
+}
+
+/// The users' cached tokens, one [`CachingProvider`] per user key:
 ///
 /// - concurrent requests for the same user cause one issuance;
-/// - a token is renewed before its hour ends (when 90 % of its lifetime has passed,
-///   less up to 5 % jitter: between 51 and 54 minutes);
-/// - renewal is [`Renewal::Blocking`]: a new token revokes the old one at the server,
-///   so a token due for renewal is never handed out, and no token that has since been
-///   replaced is ever handed out.
-pub struct SsoSessions {
-    client: BinokulaClient,
+/// - a token is renewed before its hour ends (by default when 90 % of its lifetime
+///   has passed, less up to 5 % jitter: between 51 and 54 minutes);
+/// - renewal is [`Renewal::Blocking`](auth_core::Renewal::Blocking): a new token
+///   revokes the old one at the server, so a token due for renewal is never handed
+///   out, and no token that has since been replaced is ever handed out.
+pub(crate) struct Sessions {
     existing_users_only: bool,
     store: Arc<dyn TokenStore>,
     policy: RefreshPolicy,
     users: Mutex<HashMap<String, Arc<CachingProvider<UserSource>>>>,
 }
 
-impl fmt::Debug for SsoSessions {
+impl fmt::Debug for Sessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SsoSessions")
-            .field("client", &self.client)
+        f.debug_struct("Sessions")
             .field("existing_users_only", &self.existing_users_only)
             .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
 
-impl SsoSessions {
-    /// Sessions over `client`, creating users on first use (the API's default).
-    pub fn new(client: BinokulaClient) -> Self {
+impl Sessions {
+    pub(crate) fn new(
+        store: Arc<dyn TokenStore>,
+        policy: RefreshPolicy,
+        existing_users_only: bool,
+    ) -> Self {
         Self {
-            client,
-            existing_users_only: false,
-            store: Arc::new(InMemoryTokenStore::new()),
-            policy: RefreshPolicy::default().with_renewal(Renewal::Blocking),
+            existing_users_only,
+            store,
+            policy,
             users: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Only issue tokens for users that exist (`existingusersonly=true`).
-    #[must_use]
-    pub fn existing_users_only(mut self, only: bool) -> Self {
-        self.existing_users_only = only;
-        self
+    pub(crate) fn user(&self, api: &Arc<Api>, email: &Email) -> SsoUser {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let key = email.key();
+        let provider = match users.get(&key) {
+            Some(p) => Arc::clone(p),
+            None => {
+                let source = UserSource {
+                    api: Arc::clone(api),
+                    email: email.clone(),
+                    existing_users_only: self.existing_users_only,
+                };
+                let provider = Arc::new(
+                    CachingProvider::builder(source)
+                        .clock(Arc::clone(&api.clock))
+                        .store(
+                            Arc::clone(&self.store),
+                            StoreKey::new(["binokula", api.config.tenant(), &key]),
+                        )
+                        .policy(self.policy)
+                        .build(),
+                );
+                users.insert(key, Arc::clone(&provider));
+                provider
+            }
+        };
+        SsoUser::new(Arc::clone(api), email.clone(), provider)
     }
 
-    /// Shares tokens through `store` (for a fleet of processes).
-    #[must_use]
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = store;
-        self
-    }
-
-    /// Overrides the refresh policy (its renewal mode stays blocking).
-    #[must_use]
-    pub fn policy(mut self, policy: RefreshPolicy) -> Self {
-        self.policy = policy.with_renewal(Renewal::Blocking);
-        self
-    }
-
-    /// The user's current token: the cached one, or a new one.
-    pub async fn token(&self, email: &Email) -> Result<SsoToken, Error> {
-        let provider = self.provider(email);
-        let cached = provider.token().await.map_err(Error::from_core)?;
-        let token = cached.token();
-        Ok(SsoToken {
-            email: email.as_str().to_owned(),
-            access_token: SecretString::from(token.access_token().expose_secret().to_owned()),
-            expires_at: token.expiry().unwrap_or_else(|| token.issued_at()),
-        })
-    }
-
-    /// The user's `ExternalAccess` URL with the current token.
-    pub async fn sso_url(&self, email: &Email) -> Result<SsoUrl, Error> {
-        let token = self.token(email).await?;
-        Ok(self.client.sso_url(&token))
-    }
-
-    /// Forgets the user's cached token (after disabling or deleting the user).
-    pub fn forget(&self, email: &Email) {
+    pub(crate) fn forget(&self, email: &Email) {
         let removed = self
             .users
             .lock()
@@ -101,37 +134,12 @@ impl SsoSessions {
             provider.clear();
         }
     }
-
-    fn provider(&self, email: &Email) -> Arc<CachingProvider<UserSource>> {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        let key = email.key();
-        if let Some(p) = users.get(&key) {
-            return Arc::clone(p);
-        }
-        let source = UserSource {
-            client: self.client.clone(),
-            email: email.clone(),
-            existing_users_only: self.existing_users_only,
-        };
-        let provider = Arc::new(
-            CachingProvider::builder(source)
-                .shared_clock(Arc::clone(self.client.clock()))
-                .store(
-                    Arc::clone(&self.store),
-                    StoreKey::new(["binokula", self.client.config().tenant(), &key]),
-                )
-                .policy(self.policy)
-                .build(),
-        );
-        users.insert(key, Arc::clone(&provider));
-        provider
-    }
 }
 
 /// Issues one user's token for the cache.
 #[derive(Debug)]
-struct UserSource {
-    client: BinokulaClient,
+pub(crate) struct UserSource {
+    api: Arc<Api>,
     email: Email,
     existing_users_only: bool,
 }
@@ -149,11 +157,48 @@ impl TokenSource for UserSource {
     }
 
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, auth_core::Error> {
-        let issued_at = self.client.clock().now();
+        let issued_at = self.api.clock.now();
         let sso = self
-            .client
+            .api
             .issue_token(&self.email, self.existing_users_only)
             .await?;
         Ok(Token::new("Binokula", sso.access_token, issued_at).expires_at(sso.expires_at))
+    }
+}
+
+/// `2018-04-26T03:08:03.893495+00:00`: RFC 3339 with fractional seconds and an offset.
+pub(crate) fn parse_expiry(text: &str) -> Result<SystemTime, Error> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(SystemTime::from)
+        .map_err(|_| Error::MalformedExpiry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn parses_the_guides_expiry_date() {
+        let t = parse_expiry("2018-04-26T03:08:03.893495+00:00").unwrap();
+        let d = t.duration_since(UNIX_EPOCH).unwrap();
+        assert_eq!(d.as_secs(), 1_524_712_083);
+        assert_eq!(d.subsec_micros(), 893_495);
+        let offset = parse_expiry("2018-04-26T05:08:03.5+02:00").unwrap();
+        assert_eq!(
+            offset.duration_since(UNIX_EPOCH).unwrap(),
+            Duration::from_millis(1_524_712_083_500)
+        );
+        for bad in [
+            "26/04/2018 3:08 AM",
+            "2018-04-26T03:08:03",
+            "",
+            "2018-13-26T03:08:03Z",
+        ] {
+            assert!(
+                matches!(parse_expiry(bad), Err(Error::MalformedExpiry)),
+                "{bad}"
+            );
+        }
     }
 }

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_binokula::{BinokulaClient, BinokulaConfig, Email, Error, SsoSessions};
-use auth_core::http::HttpPolicy;
-use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, Error, FunctionKey};
+use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock};
 use auth_testkit::binokula::{
     BinokulaServer, BinokulaTenant, EXTERNAL_ACCESS_PATH, HOME_PATH, LOGIN_PATH, TOKEN_PATH,
     landing,
@@ -25,32 +24,32 @@ struct Fixture {
 fn fixture() -> Fixture {
     let clock = ManualClock::starting_at_unix(1_750_000_000);
     let server = BinokulaServer::start(
-        Arc::new(clock.clone()),
-        BinokulaTenant {
-            tenant: TENANT.into(),
-            client_secret: SECRET.into(),
-            code: CODE.into(),
-        },
+        BinokulaTenant::new(TENANT, SECRET, CODE).clock(Arc::new(clock.clone())),
     )
     .unwrap();
     Fixture { clock, server }
 }
 
 impl Fixture {
-    fn client_with(&self, secret: &str, code: &str, tenant: &str) -> BinokulaClient {
-        let base = self.server.server().base_url().as_str();
-        let config =
-            BinokulaConfig::new(tenant, SecretString::from(secret), SecretString::from(code))
-                .unwrap()
-                .with_api_base(base)
-                .unwrap()
-                .with_app_base(base)
-                .unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        BinokulaClient::with(config, HttpPolicy::default(), clock).unwrap()
+    fn config(&self, secret: &str, code: &str, tenant: &str) -> BinokulaConfig {
+        let base = self.server.base_url().as_str();
+        BinokulaConfig::new(tenant, ClientSecret::new(secret), FunctionKey::new(code))
+            .unwrap()
+            .with_api_url(base)
+            .unwrap()
+            .with_app_url(base)
+            .unwrap()
     }
 
-    fn client(&self) -> BinokulaClient {
+    fn client_with(&self, secret: &str, code: &str, tenant: &str) -> Binokula {
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        Binokula::builder(self.config(secret, code, tenant))
+            .clock(clock)
+            .build()
+            .unwrap()
+    }
+
+    fn client(&self) -> Binokula {
         self.client_with(SECRET, CODE, TENANT)
     }
 }
@@ -77,7 +76,7 @@ async fn user_lifecycle_and_sso_end_to_end() {
     assert_eq!(token.email, "jo.smith+reports@example.com");
     let lifetime = token.expires_at.duration_since(f.clock.now()).unwrap();
     assert_eq!(lifetime.as_secs(), 3600);
-    let url = client.sso_url(&token);
+    let url = client.external_access_url(&token);
     // Email, token and tenant are URL-encoded (the token is base64: `+`, `/`, `=`).
     assert!(
         url.expose()
@@ -103,7 +102,9 @@ async fn user_lifecycle_and_sso_end_to_end() {
     let second = client.issue_token(&jo, false).await.unwrap();
     assert_eq!(landing(url.expose()).await.unwrap(), LOGIN_PATH);
     assert_eq!(
-        landing(client.sso_url(&second).expose()).await.unwrap(),
+        landing(client.external_access_url(&second).expose())
+            .await
+            .unwrap(),
         HOME_PATH
     );
 
@@ -161,8 +162,7 @@ async fn failures_are_typed() {
 
     // A disabled user still gets a token, but the SSO link lands on the login page.
     client.set_user_enabled(&ann, false).await.unwrap();
-    let sessions = SsoSessions::new(client.clone());
-    let url = sessions.sso_url(&ann).await.unwrap();
+    let url = client.sso_url(&ann).await.unwrap();
     assert_eq!(landing(url.expose()).await.unwrap(), LOGIN_PATH);
 
     assert!(Email::parse("not an email").is_err());
@@ -177,10 +177,10 @@ async fn failures_are_typed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_concurrent_sso_urls_cause_one_issuance_and_all_sign_in() {
     let f = fixture();
-    let sessions = Arc::new(SsoSessions::new(f.client()));
+    let sessions = f.client();
     let tasks: Vec<_> = (0..100)
         .map(|_| {
-            let s = Arc::clone(&sessions);
+            let s = sessions.clone();
             tokio::spawn(async move { s.sso_url(&email("max@example.com")).await })
         })
         .collect();
@@ -198,7 +198,7 @@ async fn hundred_concurrent_sso_urls_cause_one_issuance_and_all_sign_in() {
 #[tokio::test]
 async fn after_55_minutes_the_next_url_carries_a_renewed_token() {
     let f = fixture();
-    let sessions = SsoSessions::new(f.client());
+    let sessions = f.client();
     let kim = email("kim@example.com");
     let first = sessions.sso_url(&kim).await.unwrap();
     f.clock.advance(Duration::from_secs(30 * 60));
@@ -233,9 +233,13 @@ async fn kelvin_sign_and_k_are_two_users_with_their_own_tokens_and_urls() {
     client.register_user(&kim).await.unwrap();
     assert!(f.server.has_user(KELVIN_KIM) && f.server.has_user("kim@corp.com"));
 
-    let sessions = SsoSessions::new(client).existing_users_only(true);
-    let kelvin_token = sessions.token(&kelvin).await.unwrap();
-    let kim_token = sessions.token(&kim).await.unwrap();
+    let sessions = Binokula::builder(f.config(SECRET, CODE, TENANT))
+        .clock(Arc::new(f.clock.clone()))
+        .existing_users_only(true)
+        .build()
+        .unwrap();
+    let kelvin_token = sessions.user(&kelvin).token().await.unwrap();
+    let kim_token = sessions.user(&kim).token().await.unwrap();
     assert_eq!(f.server.tokens_issued(), 2, "one issuance per user");
     assert_eq!(kelvin_token.email, KELVIN_KIM);
     assert_eq!(kim_token.email, "kim@corp.com");
@@ -255,7 +259,7 @@ async fn kelvin_sign_and_k_are_two_users_with_their_own_tokens_and_urls() {
     assert_eq!(landing(kim_url.expose()).await.unwrap(), HOME_PATH);
 
     // ASCII case still does not matter: `KIM@corp.com` is kim's cached token.
-    let upper = sessions.token(&email("KIM@corp.com")).await.unwrap();
+    let upper = sessions.user(&email("KIM@corp.com")).token().await.unwrap();
     assert_eq!(
         upper.access_token.expose_secret(),
         kim_token.access_token.expose_secret()
@@ -297,11 +301,74 @@ async fn a_token_answer_for_another_email_is_refused() {
     );
 
     // Through the cache: the refused answer is not cached; the next call issues anew.
-    let sessions = SsoSessions::new(client);
+    let sessions = client;
     f.server.serve_email_for_next_token(Some("other@corp.com"));
     let err = sessions.sso_url(&kim).await.unwrap_err();
     assert!(matches!(err, Error::EmailMismatch { .. }), "{err:?}");
     let url = sessions.sso_url(&kim).await.unwrap();
     assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
     assert_eq!(f.server.tokens_issued(), 6);
+}
+
+#[tokio::test]
+async fn a_user_provider_signs_an_external_access_request_in() {
+    let f = fixture();
+    let binokula = f.client();
+    let ada = binokula.user(&email("ada@example.com"));
+    assert!(!format!("{ada:?}").contains(SECRET));
+
+    // A request for the app, with a stale `tenant` of its own: replaced, not doubled.
+    let url = f.server.server().url(EXTERNAL_ACCESS_PATH);
+    let mut request = http::Request::get(format!("{url}?tenant=other&lang=en"))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    ada.authorize(&mut request).await.unwrap();
+    let signed = request.uri().to_string();
+    assert!(
+        signed.contains("lang=en&email=ada%40example.com&access_token="),
+        "{signed}"
+    );
+    assert!(signed.ends_with(&format!("&tenant={TENANT}")), "{signed}");
+    assert_eq!(landing(&signed).await.unwrap(), HOME_PATH);
+
+    // Every provider for the user shares one cached token.
+    let again = binokula.sso_url(&email("ADA@example.com")).await.unwrap();
+    assert_eq!(landing(again.expose()).await.unwrap(), HOME_PATH);
+    assert_eq!(f.server.tokens_issued(), 1);
+
+    // Rejected: the token on the request is dropped, and the next one is new.
+    assert!(ada.invalidate(&request));
+    let renewed = ada.sso_url().await.unwrap();
+    assert_ne!(renewed.expose(), again.expose());
+    assert_eq!(f.server.tokens_issued(), 2);
+    assert_eq!(landing(renewed.expose()).await.unwrap(), HOME_PATH);
+    assert_eq!(landing(&signed).await.unwrap(), LOGIN_PATH);
+
+    // Forgotten: a new token on the next call.
+    binokula.forget(ada.email());
+    ada.token().await.unwrap();
+    assert_eq!(f.server.tokens_issued(), 3);
+}
+
+#[tokio::test]
+async fn refused_tenant_credentials_are_client_rejected_for_generic_code() {
+    let f = fixture();
+    let wrong = f.client_with("not-the-secret", CODE, TENANT);
+    let mut request = http::Request::get(f.server.server().url(EXTERNAL_ACCESS_PATH).as_str())
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let err = wrong
+        .user(&email("ann@example.com"))
+        .authorize(&mut request)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.refusal(),
+        Some(auth_core::Refusal::ClientRejected),
+        "{err:?}"
+    );
+    assert!(matches!(
+        err.source_as::<Error>(),
+        Some(Error::InvalidTenantOrSecret { .. })
+    ));
 }

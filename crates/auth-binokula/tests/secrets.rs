@@ -4,7 +4,7 @@
 
 use std::time::UNIX_EPOCH;
 
-use auth_binokula::{BinokulaClient, BinokulaConfig, Error, SsoSessions, SsoToken};
+use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, Error, FunctionKey, SsoToken};
 use auth_core::SecretString;
 use proptest::prelude::*;
 
@@ -12,15 +12,15 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn no_secret_in_debug_or_display(secret in "[A-Za-z0-9+/=_-]{12,40}", code in "[A-Za-z0-9+/=_-]{12,40}") {
-        let config = BinokulaConfig::new("acme", SecretString::from(secret.clone()), SecretString::from(code.clone())).unwrap();
-        let client = BinokulaClient::new(config.clone()).unwrap();
-        let sessions = SsoSessions::new(client.clone());
+        let config = BinokulaConfig::new("acme", ClientSecret::new(secret.clone()), FunctionKey::new(code.clone())).unwrap();
+        let client = Binokula::new(config.clone()).unwrap();
+        let sessions = client.user(&Email::parse("a@b.c").unwrap());
         let token = SsoToken {
             email: "a@b.c".into(),
             access_token: SecretString::from(secret.clone()),
             expires_at: UNIX_EPOCH,
         };
-        let url = client.sso_url(&token);
+        let url = client.external_access_url(&token);
         prop_assert!(url.expose().contains(&url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()));
         let errors = [
             Error::InvalidCode,

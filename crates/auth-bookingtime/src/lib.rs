@@ -4,23 +4,20 @@
 //! token for that organization, valid 5 minutes.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use auth_bookingtime::{Bookingtime, BookingtimeConfig, NewCustomer, OrganizationId};
-//! use auth_core::{Clock, ManualClock, SecretString};
-//! use auth_testkit::bookingtime::{App, BookingtimeServer};
+//! use auth_core::SecretString;
+//! use auth_testkit::bookingtime::{App, BookingtimeServer, BookingtimeServerConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
 //! let server = BookingtimeServer::start(
-//!     Arc::clone(&clock),
-//!     &[App::new("app-1", "s3cret", &["org-demo"])],
+//!     BookingtimeServerConfig::new().app(App::new("app-1", "s3cret", &["org-demo"])),
 //! )?;
 //!
-//! let config = BookingtimeConfig::app("app-1", SecretString::from("s3cret"))
-//!     .with_auth_base(server.auth_url().as_str())?
-//!     .with_api_base(server.api_url().as_str())?;
-//! let bookingtime = Bookingtime::new(config, clock)?;
+//! let config = BookingtimeConfig::new("app-1", SecretString::from("s3cret"))?
+//!     .with_auth_url(server.auth_url().as_str())? // default: https://auth.bookingtime.com/
+//!     .with_api_url(server.api_url().as_str())?; // default: https://api.bookingtime.com/app/v3/
+//! let bookingtime = Bookingtime::new(config)?;
 //!
 //! let demo = bookingtime.app().organization(&OrganizationId::new("org-demo")?);
 //! let organization = demo.show().await?;
@@ -29,42 +26,54 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BookingtimeConfig`]: [`app`](BookingtimeConfig::app) (ID and secret) or
-//!   [`module`](BookingtimeConfig::module) (the Module API: no secret); the auth
-//!   base (`https://auth.bookingtime.com/`), the App API base
-//!   (`https://api.bookingtime.com/app/v3/`) and the locale (`de`), all overridable.
+//! - [`BookingtimeConfig::new`] (an app: ID and secret) or
+//!   [`BookingtimeConfig::module`] (the Module API: no secret);
+//!   [`with_auth_url`](BookingtimeConfig::with_auth_url) ([`DEFAULT_AUTH_URL`]),
+//!   [`with_api_url`](BookingtimeConfig::with_api_url) ([`DEFAULT_API_URL`]) and
+//!   [`with_locale`](BookingtimeConfig::with_locale) ([`DEFAULT_LOCALE`]).
+//! - [`Bookingtime::new`]: the system clock and the default transport (reqwest, the
+//!   `reqwest` feature, on by default); [`Bookingtime::builder`] for another
+//!   [`HttpClient`](auth_core::http::HttpClient), a clock, a shared
+//!   [`TokenStore`](auth_core::TokenStore) and a
+//!   [`RefreshPolicy`](auth_core::RefreshPolicy).
 //! - [`Bookingtime::app`]: the app's [`Access`]. One refresh token, renewed before
 //!   its 30 days end, shared by every [`Organization`]. Each organization's access
 //!   token is cached and renewed before its 5 minutes end. Concurrent callers share
 //!   one request per stage.
+//! - [`Access::organization`]: the provider for one [`OrganizationId`], with the
+//!   documented endpoints typed ([`Organization::show`],
+//!   [`Organization::add_customer`]); for any other endpoint it is a
+//!   [`CredentialProvider`](auth_core::CredentialProvider).
 //! - [`Bookingtime::authorization_request`] and [`Bookingtime::sign_in`]: user
 //!   authentication with the authorization code flow (PKCE, `state`), which yields
 //!   the user's own refresh token and then works the same way.
-//! - [`Organization::show`] and [`Organization::add_customer`]: the documented
-//!   endpoints, typed. An [`Organization`] is also a
-//!   [`CredentialProvider`](auth_core::CredentialProvider) for any other endpoint.
 //! - [`Error`]: `InvalidClient`, `OrganizationNotPermitted`, `SignInRequired`,
-//!   `Api`, ...
+//!   `Api`, and the core's classified error for the rest.
 //!
 //! What the documentation leaves open, and what this crate does:
 //! - The exchange example sends no client secret, so neither does this crate: the
 //!   refresh token is the credential there.
-//! - It does not say how a refused organization is answered. RFC 8707's
-//!   `invalid_target`, `access_denied` and `unauthorized_client` are all read as
-//!   [`Error::OrganizationNotPermitted`].
-//! - It names the authorization code flow but not its endpoint. This crate uses
-//!   `oauth/authorize` on the auth base.
+//! - It does not say how a refused organization is answered. A refusal the OAuth
+//!   layer does not sort (RFC 8707's `invalid_target`) and `access_denied` are read
+//!   as [`Error::OrganizationNotPermitted`].
+//! - It names the authorization code flow but gives no URL for its authorization
+//!   endpoint: [`Bookingtime::authorization_request`] takes it as an argument. The
+//!   code is exchanged at the documented `oauth/token`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod api;
+mod app_api;
 mod client;
 mod config;
 mod error;
+mod provider;
 mod tokens;
 
-pub use api::{Customer, InheritableText, NewCustomer, OrganizationInfo};
-pub use client::{Access, Bookingtime, Organization, OrganizationId};
-pub use config::{BookingtimeConfig, DEFAULT_API_BASE, DEFAULT_AUTH_BASE, DEFAULT_LOCALE};
+pub use app_api::{Customer, InheritableText, NewCustomer, OrganizationInfo};
+pub use client::{Bookingtime, BookingtimeBuilder};
+pub use config::{
+    BookingtimeConfig, DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_LOCALE, OrganizationId,
+};
 pub use error::Error;
+pub use provider::{Access, Organization};

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::{CachingProvider, Error as CoreError, OAuthErrorCode, Token, TokenSource};
+use auth_core::{CachingProvider, Error as CoreError, Refusal, Token, TokenSource};
 use auth_oauth2::{OAuth2Client, TokenResponse};
 
 use crate::{Error, OrganizationId};
@@ -96,7 +96,7 @@ impl TokenSource for RefreshTokens {
                     .client
                     .client_credentials(None, &[])
                     .await
-                    .map_err(Error::from_grant)?;
+                    .map_err(|e| CoreError::from(Error::from(e)))?;
                 refresh_token_of(&self.client, &response)
             }
             Origin::User(first) => first
@@ -157,21 +157,24 @@ impl OrganizationTokens {
                         false,
                     )
                 }),
-            Err(e) => match e.oauth_code() {
-                // The refresh token was revoked or ended early: drop it so the next
-                // attempt gets another (an app's from stage one, a user's: sign in).
-                Some(OAuthErrorCode::InvalidGrant) => {
-                    self.refresh.discard(&refresh);
-                    Err((e.into(), true))
+            Err(e) => {
+                let e = CoreError::from(e);
+                match e.refusal() {
+                    // The refresh token was revoked or ended early: drop it so the next
+                    // attempt gets another (an app's from stage one, a user's: sign in).
+                    Some(Refusal::GrantRejected) => {
+                        self.refresh.discard(&refresh);
+                        Err((e, true))
+                    }
+                    // The document does not say how a refused organization is
+                    // answered: RFC 8707's `invalid_target` (a code the OAuth layer
+                    // does not sort) or `access_denied`.
+                    Some(Refusal::Other | Refusal::AccessDenied) => {
+                        Err((self.not_permitted(), false))
+                    }
+                    _ => Err((Error::from(e).into(), false)),
                 }
-                Some(OAuthErrorCode::Other(code)) if code == "invalid_target" => {
-                    Err((self.not_permitted(), false))
-                }
-                Some(OAuthErrorCode::AccessDenied | OAuthErrorCode::UnauthorizedClient) => {
-                    Err((self.not_permitted(), false))
-                }
-                _ => Err((Error::from_grant(e).into(), false)),
-            },
+            }
         }
     }
 

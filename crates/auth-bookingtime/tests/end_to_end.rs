@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_bookingtime::{Bookingtime, BookingtimeConfig, Error, NewCustomer, OrganizationId};
-use auth_core::{Clock, ExposeSecret, ManualClock, SecretString};
+use auth_core::{Clock, ExposeSecret, ManualClock, Refusal, SecretString};
 use auth_testkit::Fault;
-use auth_testkit::bookingtime::{App, BookingtimeServer, TOKEN_PATH};
+use auth_testkit::bookingtime::{App, BookingtimeServer, BookingtimeServerConfig, TOKEN_PATH};
 use auth_testkit::oauth2::{consent, with_query_param};
 
 const APP: &str = "70app-client-id";
@@ -28,12 +28,11 @@ struct Fixture {
 fn fixture() -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
     let server = BookingtimeServer::start(
-        Arc::new(clock.clone()),
-        &[
-            App::new(APP, SECRET, &ORGS),
-            App::module(MODULE, &["f6-org-m"]),
-            App::new("unrelated", "x", &[OTHER_ORG]),
-        ],
+        BookingtimeServerConfig::new()
+            .app(App::new(APP, SECRET, &ORGS))
+            .app(App::module(MODULE, &["f6-org-m"]))
+            .app(App::new("unrelated", "x", &[OTHER_ORG]))
+            .clock(Arc::new(clock.clone())),
     )
     .unwrap();
     Fixture { clock, server }
@@ -42,15 +41,18 @@ fn fixture() -> Fixture {
 impl Fixture {
     fn configure(&self, config: BookingtimeConfig) -> Bookingtime {
         let config = config
-            .with_auth_base(self.server.auth_url().as_str())
+            .with_auth_url(self.server.auth_url().as_str())
             .unwrap()
-            .with_api_base(self.server.api_url().as_str())
+            .with_api_url(self.server.api_url().as_str())
             .unwrap();
-        Bookingtime::new(config, Arc::new(self.clock.clone()) as Arc<dyn Clock>).unwrap()
+        Bookingtime::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .build()
+            .unwrap()
     }
 
     fn app(&self, secret: &str) -> Bookingtime {
-        self.configure(BookingtimeConfig::app(APP, SecretString::from(secret)))
+        self.configure(BookingtimeConfig::new(APP, SecretString::from(secret)).unwrap())
     }
 
     fn stages(&self) -> (u64, u64) {
@@ -123,7 +125,7 @@ async fn both_stages_and_both_endpoints_end_to_end() {
 #[tokio::test]
 async fn the_module_api_sends_no_secret() {
     let f = fixture();
-    let module = f.configure(BookingtimeConfig::module(MODULE));
+    let module = f.configure(BookingtimeConfig::module(MODULE).unwrap());
     let shown = module
         .app()
         .organization(&org("f6-org-m"))
@@ -271,7 +273,9 @@ async fn a_revoked_refresh_token_is_replaced_once() {
 async fn user_authentication_with_the_authorization_code_flow() {
     let f = fixture();
     let bookingtime = f.app(SECRET);
-    let pending = bookingtime.authorization_request("https://app.example/callback");
+    let pending = bookingtime
+        .authorization_request(&f.server.authorize_url(), "https://app.example/callback")
+        .unwrap();
     assert!(pending.url.as_str().contains("code_challenge_method=S256"));
     let redirect = consent(pending.url.as_str()).await.unwrap();
     assert!(
@@ -293,7 +297,7 @@ async fn user_authentication_with_the_authorization_code_flow() {
     // The code is single use.
     let again = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
     assert!(
-        matches!(&again, Error::OAuth2(e) if e.oauth_code().is_some()),
+        matches!(&again, Error::Core(e) if e.refusal() == Some(Refusal::GrantRejected)),
         "{again:?}"
     );
 
@@ -307,12 +311,17 @@ async fn user_authentication_with_the_authorization_code_flow() {
 async fn a_redirect_with_another_state_is_refused() {
     let f = fixture();
     let bookingtime = f.app(SECRET);
-    let pending = bookingtime.authorization_request("https://app.example/callback");
+    let pending = bookingtime
+        .authorization_request(&f.server.authorize_url(), "https://app.example/callback")
+        .unwrap();
     let redirect = consent(pending.url.as_str()).await.unwrap();
     let redirect = with_query_param(&redirect, "state", "forged");
     let err = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
     assert!(
-        matches!(err, Error::OAuth2(auth_oauth2::Error::StateMismatch)),
+        matches!(
+            err.clone(),
+            Error::Core(e) if matches!(e.source_as(), Some(auth_oauth2::Error::StateMismatch))
+        ),
         "{err:?}"
     );
     assert_eq!(f.server.grants("authorization_code"), 0);
@@ -327,7 +336,10 @@ async fn malformed_answers_and_api_refusals_are_typed() {
         .inject_on(TOKEN_PATH, Fault::MalformedJson, 1);
     let a = bookingtime.app().organization(&org(ORGS[0]));
     let err = a.show().await.unwrap_err();
-    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
+    assert!(
+        matches!(err, Error::Core(auth_core::Error::InvalidResponse { .. })),
+        "{err:?}"
+    );
     // The next call recovers.
     a.show().await.unwrap();
 
@@ -348,18 +360,72 @@ async fn malformed_answers_and_api_refusals_are_typed() {
 #[test]
 fn configuration_is_checked() {
     assert!(OrganizationId::new(" ").is_err());
-    let config = BookingtimeConfig::app(APP, SecretString::from(SECRET));
+    assert!(BookingtimeConfig::new("", SecretString::from(SECRET)).is_err());
+    let config = BookingtimeConfig::new(APP, SecretString::from(SECRET)).unwrap();
     assert!(config.clone().with_locale("de/../x").is_err());
-    assert!(config.clone().with_auth_base("not a url").is_err());
-    // Plain HTTP off loopback is refused when the client is built.
-    let remote = config
-        .with_auth_base("http://auth.bookingtime.example/")
-        .unwrap();
-    let err = Bookingtime::new(remote, Arc::new(ManualClock::new())).unwrap_err();
-    assert!(matches!(err, Error::OAuth2(_)), "{err:?}");
-    let shown = format!(
-        "{:?}",
-        BookingtimeConfig::app(APP, SecretString::from(SECRET))
+    assert!(config.clone().with_auth_url("not a url").is_err());
+    // Plain HTTP off loopback is refused as soon as it is configured.
+    let err = config
+        .clone()
+        .with_auth_url("http://auth.bookingtime.example/")
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Core(auth_core::Error::InsecureUrl { .. })),
+        "{err:?}"
     );
+    // So is an authorization endpoint on plain HTTP.
+    let bookingtime = Bookingtime::new(config.clone()).unwrap();
+    let insecure = url::Url::parse("http://auth.bookingtime.example/authorize").unwrap();
+    assert!(
+        bookingtime
+            .authorization_request(&insecure, "https://app.example/callback")
+            .is_err()
+    );
+    let shown = format!("{config:?}");
     assert!(!shown.contains(SECRET));
+}
+
+#[tokio::test]
+async fn new_uses_the_system_clock_and_the_default_transport() {
+    let server =
+        BookingtimeServer::start(BookingtimeServerConfig::new().app(App::new(APP, SECRET, &ORGS)))
+            .unwrap();
+    let config = BookingtimeConfig::new(APP, SecretString::from(SECRET))
+        .unwrap()
+        .with_auth_url(server.auth_url().as_str())
+        .unwrap()
+        .with_api_url(server.api_url().as_str())
+        .unwrap();
+    let bookingtime = Bookingtime::new(config).unwrap();
+    let shown = bookingtime
+        .app()
+        .organization(&org(ORGS[0]))
+        .show()
+        .await
+        .unwrap();
+    assert_eq!(shown.id, ORGS[0]);
+}
+
+#[tokio::test]
+async fn clients_on_one_store_share_both_stages() {
+    let f = fixture();
+    let store: Arc<dyn auth_core::TokenStore> = Arc::new(auth_core::InMemoryTokenStore::new());
+    let build = || {
+        let config = BookingtimeConfig::new(APP, SecretString::from(SECRET))
+            .unwrap()
+            .with_auth_url(f.server.auth_url().as_str())
+            .unwrap()
+            .with_api_url(f.server.api_url().as_str())
+            .unwrap();
+        Bookingtime::builder(config)
+            .clock(Arc::new(f.clock.clone()))
+            .store(Arc::clone(&store))
+            .policy(auth_core::RefreshPolicy::default())
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (build(), build());
+    one.app().organization(&org(ORGS[0])).show().await.unwrap();
+    two.app().organization(&org(ORGS[0])).show().await.unwrap();
+    assert_eq!(f.stages(), (1, 1), "one request per stage for both clients");
 }

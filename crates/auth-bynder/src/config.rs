@@ -1,4 +1,5 @@
-//! [`BynderConfig`]: the portal, the consumer and, optionally, a permanent token.
+//! [`BynderConfig`]: the portal, the consumer ([`ConsumerKey`] and secret) and,
+//! optionally, a permanent token.
 
 use std::fmt;
 
@@ -8,7 +9,35 @@ use url::Url;
 
 use crate::Error;
 
+/// A consumer key, made with its secret in the portal's `/pysettings` page ("API
+/// tokens", "Create new consumer"). A type of its own so that it cannot be passed
+/// where the portal URL goes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConsumerKey(String);
+
+impl ConsumerKey {
+    /// Wraps the key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ConsumerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConsumerKey({})", self.0)
+    }
+}
+
 /// One Bynder portal and the consumer made in its `/pysettings` page.
+///
+/// Bynder has no one API URL: every customer has a portal of their own
+/// (`company.bynder.com`, the guide's example), so the portal is a required argument
+/// of [`new`](Self::new), not an override with a default.
 #[derive(Clone)]
 pub struct BynderConfig {
     pub(crate) portal: Url,
@@ -33,17 +62,16 @@ impl BynderConfig {
     /// A bare domain means HTTPS. The URL may not carry a path, query, fragment or
     /// user information: every endpoint hangs off the portal's root.
     pub fn new(
-        portal: &str,
-        consumer_key: impl Into<String>,
+        portal_url: &str,
+        consumer_key: ConsumerKey,
         consumer_secret: SecretString,
     ) -> Result<Self, Error> {
-        let consumer_key = consumer_key.into();
-        if consumer_key.is_empty() {
+        if consumer_key.0.is_empty() {
             return Err(Error::Config("the consumer key is empty".into()));
         }
         Ok(Self {
-            portal: parse_portal(portal)?,
-            consumer: Consumer::new(consumer_key, consumer_secret),
+            portal: parse_portal(portal_url)?,
+            consumer: Consumer::new(consumer_key.0, consumer_secret),
             permanent: None,
         })
     }
@@ -112,7 +140,11 @@ mod tests {
     use super::*;
 
     fn config(portal: &str) -> Result<BynderConfig, Error> {
-        BynderConfig::new(portal, "key", SecretString::from("secret"))
+        BynderConfig::new(
+            portal,
+            ConsumerKey::new("key"),
+            SecretString::from("secret"),
+        )
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::time::SystemTime;
 
+use auth_core::Refusal;
+
 /// A Bynder failure. The three that end a handshake or a token's life say what the
 /// user must do next.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,9 +50,9 @@ pub enum Error {
 
 impl From<auth_core::Error> for Error {
     fn from(e: auth_core::Error) -> Self {
-        match e.scheme_error::<Error>() {
+        match e.source_as::<Error>() {
             Some(inner) => inner.clone(),
-            None => match e.scheme_error::<auth_oauth1::Error>() {
+            None => match e.source_as::<auth_oauth1::Error>() {
                 Some(inner) => Error::from(inner.clone()),
                 None => Error::Core(e),
             },
@@ -86,10 +88,27 @@ impl From<auth_oauth1::Error> for Error {
 }
 
 impl From<Error> for auth_core::Error {
+    /// The failures that end a credential carry the core's [`Refusal`], so that code
+    /// holding any provider can tell them apart: a refused consumer (or signature) is
+    /// [`Refusal::ClientRejected`], a refused or revoked token
+    /// [`Refusal::TokenRejected`], and a token or request token that has ended (the
+    /// user must authorise again) [`Refusal::GrantRejected`].
     fn from(e: Error) -> Self {
-        match e {
-            Error::Core(core) => core,
-            other => auth_core::Error::scheme(other),
+        let refusal = match &e {
+            Error::Core(_) => None,
+            Error::CredentialsRejected { problem } if problem.starts_with("token_") => {
+                Some(Refusal::TokenRejected)
+            }
+            Error::CredentialsRejected { .. } => Some(Refusal::ClientRejected),
+            Error::AccessTokenExpired { .. }
+            | Error::RequestTokenExpired
+            | Error::RequestTokenUsed => Some(Refusal::GrantRejected),
+            _ => None,
+        };
+        match (e, refusal) {
+            (Error::Core(core), _) => core,
+            (e, Some(refusal)) => auth_core::Error::refused(refusal, e),
+            (other, None) => auth_core::Error::scheme(other),
         }
     }
 }

@@ -2,20 +2,19 @@
 //! temporary one from the documented handshake, whose 30-day expiry is tracked.
 //!
 //! ```
-//! use std::sync::Arc;
-//! use auth_bynder::{Bynder, BynderConfig};
-//! use auth_core::{http::HttpPolicy, Clock, ManualClock, SecretString};
-//! use auth_testkit::bynder::{BynderServer, sign_in_and_approve};
+//! use auth_bynder::{Bynder, BynderConfig, ConsumerKey};
+//! use auth_core::SecretString;
+//! use auth_testkit::bynder::{BynderConsumer, BynderServer, sign_in_and_approve};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // An embedded portal stands in for https://company.bynder.com.
-//! let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-//! let portal = BynderServer::start(Arc::clone(&clock), "consumer-key", "consumer-secret")?;
+//! let portal = BynderServer::start(BynderConsumer::new("consumer-key", "consumer-secret"))?;
 //!
-//! let config = BynderConfig::new(portal.portal().as_str(), "consumer-key",
+//! // Every customer has a portal of their own: its URL is required.
+//! let config = BynderConfig::new(portal.base_url().as_str(), ConsumerKey::new("consumer-key"),
 //!     SecretString::from("consumer-secret"))?;
-//! let bynder = Bynder::new(config, HttpPolicy::default(), clock)?;
+//! let bynder = Bynder::new(config)?;
 //!
 //! // The handshake: a request token, the user's browser, the access token.
 //! let request = bynder.request_token().await?;
@@ -26,16 +25,18 @@
 //! // Every call is signed; the token is good for 30 days.
 //! let client = bynder.authorized_client(access)?;
 //! let media = bynder.config().api_url("api/v4/media/")?;
-//! let answer = client.send(client.http().reqwest().get(media).build()?).await?;
+//! let answer = client.send(http::Request::get(media.as_str()).body(Default::default())?).await?;
 //! assert_eq!(answer.status, 200);
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BynderConfig`]: the portal (`company.bynder.com`), the consumer key and
-//!   secret, optionally a permanent token.
-//! - [`Bynder`]: the handshake ([`request_token`](Bynder::request_token),
-//!   [`authorise_url`](Bynder::authorise_url), [`access_token`](Bynder::access_token))
-//!   and providers for either kind of token.
+//! - [`BynderConfig`]: the portal (`company.bynder.com`; required, there is no
+//!   default), the [`ConsumerKey`] and secret, optionally a permanent token.
+//! - [`Bynder`]: [`Bynder::new`] (system clock, reqwest) or [`Bynder::builder`]
+//!   (`http`, `clock`); the handshake ([`request_token`](Bynder::request_token),
+//!   [`authorise_url`](Bynder::authorise_url), [`access_token`](Bynder::access_token)),
+//!   and the providers [`user`](Bynder::user) and
+//!   [`permanent_user`](Bynder::permanent_user).
 //! - [`BynderProvider`]: a [`CredentialProvider`](auth_core::CredentialProvider) that
 //!   signs each call and refuses an expired temporary token before sending it.
 //! - [`Error`]: typed failures, among them the three that tell the user to start again
@@ -43,21 +44,22 @@
 //!   [`Error::RequestTokenUsed`]).
 //!
 //! Bynder speaks OAuth 1.0 before revision A (no `oauth_callback_confirmed`, no
-//! verifier); the crate follows what the vendor's guide shows, see
-//! [`Bynder::with_http`].
+//! verifier); the crate follows what the vendor's guide shows, see [`Bynder`].
+//!
+//! The default `reqwest` feature gives [`Bynder::new`] its transport; without it, give
+//! the builder an [`HttpClient`](auth_core::http::HttpClient) over any transport.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod config;
 mod error;
-mod handshake;
 mod provider;
+mod token;
 
-pub use config::BynderConfig;
+pub use client::{ACCESS_TOKEN_PATH, AUTHORISE_PATH, Bynder, BynderBuilder, REQUEST_TOKEN_PATH};
+pub use config::{BynderConfig, ConsumerKey};
 pub use error::Error;
-pub use handshake::{
-    ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_PATH, AUTHORISE_PATH, AccessToken, Bynder,
-    REQUEST_TOKEN_LIFETIME, REQUEST_TOKEN_PATH, RequestToken,
-};
 pub use provider::BynderProvider;
+pub use token::{ACCESS_TOKEN_LIFETIME, AccessToken, REQUEST_TOKEN_LIFETIME, RequestToken};

@@ -19,8 +19,8 @@ pub struct BynderProvider {
 }
 
 impl BynderProvider {
-    /// A provider for `token`.
-    pub fn new(
+    /// A provider for `token`: [`Bynder::user`](crate::Bynder::user).
+    pub(crate) fn new(
         consumer: Consumer,
         token: AccessToken,
         clock: Arc<dyn Clock>,
@@ -54,5 +54,9 @@ impl CredentialProvider for BynderProvider {
             return Authorize::ready(Err(Error::AccessTokenExpired { expired_at }.into()));
         }
         self.signer.authorize(request)
+    }
+
+    fn reads_body(&self, parts: &http::request::Parts) -> bool {
+        self.signer.reads_body(parts)
     }
 }

@@ -6,14 +6,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_bynder::{AccessToken, Bynder, BynderConfig, Error};
-use auth_core::http::{HttpPolicy, HttpResponse};
+use auth_bynder::{AccessToken, Bynder, BynderConfig, ConsumerKey, Error};
+use auth_core::http::{HttpClient, HttpResponse};
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_oauth1::{Consumer, Flow, FlowEndpoints};
 use auth_testkit::bynder::{
-    ACCESS_TOKEN_PATH, AUTHORISE_PATH, BynderServer, MEDIA_PATH, REQUEST_TOKEN_PATH,
-    sign_in_and_approve,
+    ACCESS_TOKEN_PATH, AUTHORISE_PATH, BynderConsumer, BynderServer, MEDIA_PATH,
+    REQUEST_TOKEN_PATH, sign_in_and_approve,
 };
+use bytes::Bytes;
 
 const KEY: &str = "8D7A0C3E-5B1F-4E2A-9C6D0B1A2F3E1EFA";
 const SECRET: &str = "consumer-secret-2f9c";
@@ -28,7 +29,9 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
-    let portal = BynderServer::start(Arc::new(clock.clone()), KEY, SECRET).unwrap();
+    let portal =
+        BynderServer::start(BynderConsumer::new(KEY, SECRET).clock(Arc::new(clock.clone())))
+            .unwrap();
     portal.add_permanent_token(PERMANENT, PERMANENT_SECRET);
     Fixture { clock, portal }
 }
@@ -36,30 +39,29 @@ fn fixture() -> Fixture {
 impl Fixture {
     fn config(&self, secret: &str) -> BynderConfig {
         BynderConfig::new(
-            self.portal.portal().as_str(),
-            KEY,
+            self.portal.base_url().as_str(),
+            ConsumerKey::new(KEY),
             SecretString::from(secret),
         )
         .unwrap()
     }
 
     fn bynder(&self, secret: &str) -> Bynder {
-        Bynder::new(
-            self.config(secret)
-                .with_permanent_token(PERMANENT, SecretString::from(PERMANENT_SECRET))
-                .unwrap(),
-            HttpPolicy::default(),
-            Arc::new(self.clock.clone()) as Arc<dyn Clock>,
-        )
-        .unwrap()
+        let config = self
+            .config(secret)
+            .with_permanent_token(PERMANENT, SecretString::from(PERMANENT_SECRET))
+            .unwrap();
+        Bynder::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .build()
+            .unwrap()
     }
 
     /// `GET /api/v4/media/?type=image` through a client signing with `token`.
     async fn media(&self, bynder: &Bynder, token: AccessToken) -> Result<HttpResponse, Error> {
         let client = bynder.authorized_client(token)?;
         let url = bynder.config().api_url("api/v4/media/?type=image")?;
-        let request = client.http().reqwest().get(url).build().unwrap();
-        Ok(client.send(request).await?)
+        Ok(client.send(get(&url)).await?)
     }
 
     /// Request token, the user's approval, access token.
@@ -72,6 +74,10 @@ impl Fixture {
     }
 }
 
+fn get(url: &url::Url) -> http::Request<Bytes> {
+    http::Request::get(url.as_str()).body(Bytes::new()).unwrap()
+}
+
 fn permanent() -> AccessToken {
     AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET))
 }
@@ -80,15 +86,12 @@ fn permanent() -> AccessToken {
 async fn a_permanent_token_signs_an_api_call() {
     let f = fixture();
     let bynder = f.bynder(SECRET);
-    let client = auth_core::reqwest::AuthorizedClient::new(
+    let client = auth_core::http::AuthorizedClient::new(
         bynder.http().clone(),
-        Arc::new(bynder.permanent_provider().unwrap()),
+        Arc::new(bynder.permanent_user().unwrap()),
     );
     let url = bynder.config().api_url("api/v4/media/?type=image").unwrap();
-    let answer = client
-        .send(client.http().reqwest().get(url).build().unwrap())
-        .await
-        .unwrap();
+    let answer = client.send(get(&url)).await.unwrap();
     assert_eq!(answer.status, 200);
     let assets: serde_json::Value = answer.json().unwrap();
     assert_eq!(assets[0]["name"], "vacation");
@@ -191,7 +194,7 @@ async fn the_portal_itself_expires_request_tokens_after_ten_minutes() {
             authorize: config.api_url(AUTHORISE_PATH).unwrap(),
             token: config.api_url(ACCESS_TOKEN_PATH).unwrap(),
         },
-        auth_core::reqwest::HttpClient::with_defaults().unwrap(),
+        HttpClient::with_defaults().unwrap(),
         Arc::new(f.clock.clone()),
     )
     .unwrap()
@@ -257,7 +260,7 @@ async fn a_thirty_day_old_access_token_is_refused_before_sending() {
     let before = f.portal.server().requests(MEDIA_PATH);
     f.clock.advance(Duration::from_secs(30 * 24 * 3600));
 
-    let provider = bynder.provider(access.clone()).unwrap();
+    let provider = bynder.user(access.clone()).unwrap();
     assert!(provider.is_expired());
     let err = f.media(&bynder, access.clone()).await.unwrap_err();
     match &err {
@@ -275,7 +278,7 @@ async fn a_thirty_day_old_access_token_is_refused_before_sending() {
         access.secret().clone(),
         access.expires_at().unwrap(),
     );
-    assert!(bynder.provider(restored).unwrap().is_expired());
+    assert!(bynder.user(restored).unwrap().is_expired());
 }
 
 #[tokio::test]
@@ -299,22 +302,53 @@ async fn the_portal_refuses_an_expired_access_token_too() {
 #[tokio::test]
 async fn a_permanent_provider_needs_a_permanent_token() {
     let f = fixture();
-    let bynder = Bynder::new(
-        f.config(SECRET),
-        HttpPolicy::default(),
-        Arc::new(f.clock.clone()),
-    )
-    .unwrap();
-    assert!(matches!(bynder.permanent_provider(), Err(Error::Config(_))));
+    let bynder = Bynder::builder(f.config(SECRET))
+        .clock(Arc::new(f.clock.clone()) as Arc<dyn Clock>)
+        .build()
+        .unwrap();
+    assert!(matches!(bynder.permanent_user(), Err(Error::Config(_))));
 }
 
 #[test]
 fn a_plain_http_portal_off_loopback_is_refused() {
-    let config =
-        BynderConfig::new("http://company.bynder.com", KEY, SecretString::from(SECRET)).unwrap();
-    let err = Bynder::new(config, HttpPolicy::default(), Arc::new(ManualClock::new())).unwrap_err();
+    let config = BynderConfig::new(
+        "http://company.bynder.com",
+        ConsumerKey::new(KEY),
+        SecretString::from(SECRET),
+    )
+    .unwrap();
+    let err = Bynder::new(config).unwrap_err();
     assert!(
         matches!(err, Error::Core(auth_core::Error::InsecureUrl { .. })),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn any_transport_through_the_builder_and_refusals_keep_their_class() {
+    // The application's own HttpClient (here the default transport under a policy of
+    // its own) goes through the builder.
+    let f = fixture();
+    let http = HttpClient::with_policy(
+        auth_core::http::HttpPolicy::default().with_request_timeout(Duration::from_secs(5)),
+    )
+    .unwrap();
+    let config = f.config("consumer-secret-WRONG");
+    let bynder = Bynder::builder(config)
+        .http(http)
+        .clock(Arc::new(f.clock.clone()))
+        .build()
+        .unwrap();
+    let err = bynder.request_token().await.unwrap_err();
+    // Generic code holding the core error sees a refused client, and can recover
+    // the typed error.
+    let core = auth_core::Error::from(err);
+    assert_eq!(core.refusal(), Some(auth_core::Refusal::ClientRejected));
+    assert!(matches!(
+        Error::from(core),
+        Error::CredentialsRejected { problem } if problem == "signature_invalid"
+    ));
+
+    let expired = auth_core::Error::from(Error::RequestTokenExpired);
+    assert_eq!(expired.refusal(), Some(auth_core::Refusal::GrantRejected));
 }

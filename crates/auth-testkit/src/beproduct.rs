@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auth_core::{Clock, unix_seconds};
+use auth_core::{Clock, SystemClock, unix_seconds};
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -51,7 +51,8 @@ pub enum Edition {
     Enterprise,
 }
 
-/// The organization the server hosts and its registered client.
+/// The organization the server hosts and its registered client: the servers'
+/// configuration.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// Client ID.
@@ -62,9 +63,31 @@ pub struct Account {
     pub edition: Edition,
     /// User licenses.
     pub licenses: u32,
+    /// The servers' clock: tokens' lifetimes and the quota's day (default: the
+    /// system clock).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Account {
+    /// The client `client_id` with `client_secret`, of an organization with
+    /// `licenses` user licenses of `edition`; the system clock.
+    pub fn new(client_id: &str, client_secret: &str, edition: Edition, licenses: u32) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            edition,
+            licenses,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Another clock (a `ManualClock`, to move the day along).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The daily request limit, as the documentation's rule says.
     pub fn daily_limit(&self) -> u64 {
         let (cap, per_license) = match self.edition {
@@ -97,8 +120,10 @@ fn locked(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 }
 
 impl BeProductServer {
-    /// Starts both servers for `account`; the user [`USER`] signs in.
-    pub fn start(clock: Arc<dyn Clock>, account: Account) -> std::io::Result<Self> {
+    /// Starts both servers for `account`; the user [`USER`] signs in. They are at
+    /// [`identity_url`](Self::identity_url) and [`api_url`](Self::api_url).
+    pub fn start(account: Account) -> std::io::Result<Self> {
+        let clock = Arc::clone(&account.clock);
         let mut config = AuthServerConfig::new(&account.client_id, &account.client_secret)
             .clock(Arc::clone(&clock));
         config.paths = Endpoints::identity_server(IDENTITY_PATH);
@@ -136,12 +161,15 @@ impl BeProductServer {
         })
     }
 
-    /// The identity base (`https://id.winks.io/ids`): the issuer.
+    /// The identity server's base URL (in production `https://id.winks.io/ids`): the
+    /// issuer, for `BeProductConfig::with_identity_url`. BeProduct has two servers, so
+    /// there are two base URLs and no single `base_url`.
     pub fn identity_url(&self) -> &str {
         self.identity.issuer()
     }
 
-    /// The REST base (`https://developers.beproduct.com/api/v1/`).
+    /// The REST API's base URL (in production
+    /// `https://developers.beproduct.com/api/v1/`), for `BeProductConfig::with_api_url`.
     pub fn api_url(&self) -> Url {
         self.api.url(&format!("{API_PATH}/"))
     }

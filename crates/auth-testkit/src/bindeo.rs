@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::Clock;
+use auth_core::{Clock, SystemClock};
 use url::Url;
 
 use crate::TestServer;
@@ -19,6 +19,45 @@ pub const ACCESS_TOKEN_PATH: &str = "/access_token";
 /// A protected resource.
 pub const RESOURCE_PATH: &str = crate::oauth2::RESOURCE_PATH;
 
+/// What a [`BindeoServer`] knows: one client, its users, and its clock.
+#[derive(Debug, Clone)]
+pub struct BindeoServerConfig {
+    /// The client ID.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// Users, as `(username, password)`.
+    pub users: Vec<(String, String)>,
+    /// The clock tokens are issued by (default: the system clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl BindeoServerConfig {
+    /// One client, no users yet, the system clock.
+    pub fn new(client_id: &str, client_secret: &str) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            users: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// With a user who can sign in with the password grant.
+    #[must_use]
+    pub fn user(mut self, username: &str, password: &str) -> Self {
+        self.users.push((username.into(), password.into()));
+        self
+    }
+
+    /// With a clock (a [`ManualClock`](crate::ManualClock) to move time in a test).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
 /// A running Bindeo API.
 #[derive(Debug)]
 pub struct BindeoServer {
@@ -26,31 +65,27 @@ pub struct BindeoServer {
 }
 
 impl BindeoServer {
-    /// Starts a server for one client and the given users (`(username, password)`).
-    pub fn start(
-        clock: Arc<dyn Clock>,
-        client_id: &str,
-        client_secret: &str,
-        users: &[(&str, &str)],
-    ) -> std::io::Result<Self> {
-        let mut config = AuthServerConfig::new(client_id, client_secret)
+    /// Starts a server for `config`'s client and users.
+    pub fn start(config: BindeoServerConfig) -> std::io::Result<Self> {
+        let mut server = AuthServerConfig::new(&config.client_id, &config.client_secret)
             .auth(ClientAuthMethod::JsonBody)
-            .clock(clock);
-        config.users = users
+            .clock(config.clock);
+        server.users = config
+            .users
             .iter()
             .map(|(u, p)| TestUser {
-                username: (*u).into(),
-                password: (*p).into(),
+                username: u.clone(),
+                password: p.clone(),
                 email: format!("{u}@example.com"),
             })
             .collect();
-        config.paths.token = ACCESS_TOKEN_PATH.into();
-        config.json_only = true;
-        config.jwt_access_tokens = true;
-        config.rotate_refresh_tokens = true;
-        config.access_lifetime = Duration::from_secs(3600);
+        server.paths.token = ACCESS_TOKEN_PATH.into();
+        server.json_only = true;
+        server.jwt_access_tokens = true;
+        server.rotate_refresh_tokens = true;
+        server.access_lifetime = Duration::from_secs(3600);
         Ok(Self {
-            inner: AuthServer::start(config)?,
+            inner: AuthServer::start(server)?,
         })
     }
 

@@ -20,7 +20,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use auth_core::{Clock, constant_time_eq};
+use auth_core::Clock;
+use auth_core::internal::constant_time_eq;
 use base64::Engine as _;
 use http::{Method, StatusCode};
 
@@ -41,7 +42,8 @@ pub const USER_STATUS_PATH: &str = "/api/UserStatus";
 /// The SSO entry point of the app.
 pub const EXTERNAL_ACCESS_PATH: &str = "/Account/ExternalAccess";
 
-/// The tenant's credentials the server checks.
+/// A [`BinokulaServer`]'s settings: the tenant's credentials the server checks, and
+/// the clock its tokens are timed by.
 #[derive(Clone)]
 pub struct BinokulaTenant {
     /// The tenant name.
@@ -50,6 +52,27 @@ pub struct BinokulaTenant {
     pub client_secret: String,
     /// The function key (`code` parameter).
     pub code: String,
+    /// The clock tokens are timed by (default: a new manual clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl BinokulaTenant {
+    /// A tenant with its client secret and function key, on a new manual clock.
+    pub fn new(tenant: &str, client_secret: &str, code: &str) -> Self {
+        Self {
+            tenant: tenant.into(),
+            client_secret: client_secret.into(),
+            code: code.into(),
+            clock: Arc::new(crate::ManualClock::new()),
+        }
+    }
+
+    /// With a clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 impl fmt::Debug for BinokulaTenant {
@@ -87,7 +110,8 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl BinokulaServer {
     /// Starts a server for one tenant.
-    pub fn start(clock: Arc<dyn Clock>, tenant: BinokulaTenant) -> std::io::Result<Self> {
+    pub fn start(tenant: BinokulaTenant) -> std::io::Result<Self> {
+        let clock = Arc::clone(&tenant.clock);
         let state = Arc::new(Mutex::new(State::default()));
         let t = Arc::new(tenant);
         let (s1, s2, s3, s4, s5) = (
@@ -121,6 +145,12 @@ impl BinokulaServer {
             })
             .start()?;
         Ok(Self { server, state })
+    }
+
+    /// The base URL of the API and the app (what `https://api.binokula.app/` and
+    /// `https://binokula.app/` are in production).
+    pub fn base_url(&self) -> &url::Url {
+        self.server.base_url()
     }
 
     /// The server, for counters, faults and URLs.
@@ -346,6 +376,7 @@ fn external_access(
 /// with ([`HOME_PATH`] or [`LOGIN_PATH`]). Opens the URL over HTTP without following
 /// the redirect.
 pub async fn landing(sso_url: &str) -> Result<String, reqwest::Error> {
+    auth_core::reqwest::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth_core::Clock;
+use auth_core::{Clock, SystemClock};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use url::Url;
@@ -68,6 +68,45 @@ impl App {
     }
 }
 
+/// What a [`BookingtimeServer`] knows: the registered apps and modules, and its clock.
+#[derive(Debug, Clone)]
+pub struct BookingtimeServerConfig {
+    /// Registered apps and modules.
+    pub apps: Vec<App>,
+    /// The clock tokens are issued by (default: the system clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl BookingtimeServerConfig {
+    /// No apps yet, the system clock.
+    pub fn new() -> Self {
+        Self {
+            apps: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// With a registered app or module.
+    #[must_use]
+    pub fn app(mut self, app: App) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// With a clock (a [`ManualClock`](crate::ManualClock) to move time in a test).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+impl Default for BookingtimeServerConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Customers {
     next: u64,
@@ -83,9 +122,10 @@ pub struct BookingtimeServer {
 }
 
 impl BookingtimeServer {
-    /// Starts both servers for `apps`. Every organization an app names exists. The
-    /// user who signs in at the authorization endpoint is `alice`.
-    pub fn start(clock: Arc<dyn Clock>, apps: &[App]) -> std::io::Result<Self> {
+    /// Starts both servers for `config`'s apps. Every organization an app names
+    /// exists. The user who signs in at the authorization endpoint is `alice`.
+    pub fn start(config: BookingtimeServerConfig) -> std::io::Result<Self> {
+        let BookingtimeServerConfig { apps, clock } = config;
         let mut config = AuthServerConfig::new("unused", "unused").clock(clock);
         config.clients = apps
             .iter()
@@ -142,6 +182,12 @@ impl BookingtimeServer {
     /// The authorization server's base URL (`https://auth.bookingtime.com/`).
     pub fn auth_url(&self) -> &Url {
         self.auth.server().base_url()
+    }
+
+    /// The authorization endpoint, for user authentication (the documentation gives
+    /// no URL for it).
+    pub fn authorize_url(&self) -> Url {
+        self.auth.server().url(AUTHORIZE_PATH)
     }
 
     /// The App API's base URL (`https://api.bookingtime.com/app/v3/`).

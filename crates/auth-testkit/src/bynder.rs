@@ -38,6 +38,44 @@ pub const REQUEST_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// How long a temporary access token lives.
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
+/// A [`BynderServer`]'s settings: the one consumer it knows, and the clock its tokens
+/// are timed by.
+#[derive(Clone)]
+pub struct BynderConsumer {
+    /// The consumer key.
+    pub consumer_key: String,
+    /// The consumer secret.
+    pub consumer_secret: String,
+    /// The clock tokens and timestamps are checked by (default: a new manual clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl BynderConsumer {
+    /// A consumer, on a new manual clock.
+    pub fn new(consumer_key: &str, consumer_secret: &str) -> Self {
+        Self {
+            consumer_key: consumer_key.into(),
+            consumer_secret: consumer_secret.into(),
+            clock: Arc::new(crate::ManualClock::new()),
+        }
+    }
+
+    /// With a clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+impl std::fmt::Debug for BynderConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BynderConsumer")
+            .field("consumer_key", &self.consumer_key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A running Bynder portal for one consumer.
 #[derive(Debug)]
 pub struct BynderServer {
@@ -46,11 +84,12 @@ pub struct BynderServer {
 
 impl BynderServer {
     /// Starts a portal that knows one consumer.
-    pub fn start(
-        clock: Arc<dyn Clock>,
-        consumer_key: &str,
-        consumer_secret: &str,
-    ) -> std::io::Result<Self> {
+    pub fn start(consumer: BynderConsumer) -> std::io::Result<Self> {
+        let BynderConsumer {
+            consumer_key,
+            consumer_secret,
+            clock,
+        } = consumer;
         let config = OAuth1Config {
             temporary_path: REQUEST_TOKEN_PATH.into(),
             authorize_path: AUTHORISE_PATH.into(),
@@ -68,7 +107,7 @@ impl BynderServer {
                 { "id": "8A9B0C1D-2E3F-4051-A2B3C4D5E6F70819", "name": "brand-guide", "type": "document",
                   "extension": ["pdf"] }
             ])),
-            ..OAuth1Config::rfc5849(consumer_key, consumer_secret)
+            ..OAuth1Config::rfc5849(&consumer_key, &consumer_secret)
         };
         Ok(Self {
             inner: OAuth1Server::start(clock, config)?,
@@ -76,7 +115,7 @@ impl BynderServer {
     }
 
     /// The portal's base URL (what a customer knows as `company.bynder.com`).
-    pub fn portal(&self) -> &Url {
+    pub fn base_url(&self) -> &Url {
         self.inner.server().base_url()
     }
 
@@ -101,6 +140,7 @@ impl BynderServer {
 /// (returned: the `Location`) or, without a callback, a page with the token (returned:
 /// the body). Does not follow the redirect.
 pub async fn sign_in_and_approve(authorise_url: &str) -> Result<String, reqwest::Error> {
+    auth_core::reqwest::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

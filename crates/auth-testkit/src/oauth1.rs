@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use auth_core::{Clock, SecretString, constant_time_eq};
+use auth_core::internal::constant_time_eq;
+use auth_core::{Clock, SecretString};
 use auth_oauth1::{
     Error as OAuth1Error, InMemoryNonceStore, IncomingRequest, VerifiedRequest, Verifier,
     VerifyingKey,

@@ -1,10 +1,8 @@
 //! Demo rows for BeProduct: sign-in (code with PKCE, ID token validated), userinfo,
 //! a REST write counted against the daily quota, and the sign-out URL.
 
-use std::sync::Arc;
-
-use auth_beproduct::{BeProduct, BeProductConfig, Plan, Session};
-use auth_core::{Clock, ManualClock, SecretString};
+use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan, Session};
+use auth_core::SecretString;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 use auth_testkit::oauth2::consent;
 
@@ -17,28 +15,22 @@ const REDIRECT: &str = "https://myapp.example/callback";
 /// What this module configures that must stay secret.
 pub(super) const SECRETS: &[&str] = &[SECRET];
 
-async fn set_up(clock: Arc<dyn Clock>) -> Result<(BeProductServer, BeProduct), String> {
-    let account = Account {
-        client_id: ID.into(),
-        client_secret: SECRET.into(),
-        edition: Edition::Business,
-        licenses: 4,
-    };
-    let server = BeProductServer::start(Arc::clone(&clock), account)
+fn set_up() -> Result<(BeProductServer, BeProduct), String> {
+    let server = BeProductServer::start(Account::new(ID, SECRET, Edition::Business, 4))
         .map_err(|e| format!("cannot start the servers: {e}"))?;
-    let config = BeProductConfig::new(ID, SecretString::from(SECRET), REDIRECT, Plan::business(4))
-        .and_then(|c| c.with_identity_base(server.identity_url()))
-        .and_then(|c| c.with_api_base(server.api_url().as_str()))
+    let config = ClientId::new(ID)
+        .and_then(|id| {
+            BeProductConfig::new(id, SecretString::from(SECRET), REDIRECT, Plan::business(4))
+        })
+        .and_then(|c| c.with_identity_url(server.identity_url()))
+        .and_then(|c| c.with_api_url(server.api_url().as_str()))
         .map_err(|e| e.to_string())?;
-    let beproduct = BeProduct::discover(config, clock)
-        .await
-        .map_err(|e| e.to_string())?;
+    let beproduct = BeProduct::new(config).map_err(|e| e.to_string())?;
     Ok((server, beproduct))
 }
 
 pub(crate) async fn rows() -> Vec<Row> {
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-    let (server, beproduct) = match set_up(clock).await {
+    let (server, beproduct) = match set_up() {
         Ok(s) => s,
         Err(e) => {
             let row = timed("beproduct", "set-up", async { Err::<(String, u64), _>(e) });
@@ -57,7 +49,10 @@ pub(crate) async fn rows() -> Vec<Row> {
         "sign-in (code + PKCE, ID token checked)",
         async {
             reset();
-            let pending = beproduct.authorization_request();
+            let pending = beproduct
+                .authorization_request()
+                .await
+                .map_err(|e| e.to_string())?;
             let redirect = consent(pending.url.as_str()).await?;
             let signed_in = beproduct
                 .sign_in(&pending, &redirect)
@@ -65,7 +60,10 @@ pub(crate) async fn rows() -> Vec<Row> {
                 .map_err(|e| e.to_string())?;
             let sub = signed_in.claims().sub.clone();
             session = Some(signed_in);
-            Ok((format!("consent, exchange, JWKS; sub {sub:?}"), requests()))
+            Ok((
+                format!("discovery, consent, exchange, JWKS; sub {sub:?}"),
+                requests(),
+            ))
         },
     )
     .await;

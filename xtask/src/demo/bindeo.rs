@@ -1,13 +1,13 @@
-//! Demo rows for Bindeo: a machine token and a call; a user's sign-in, a call, and the
-//! refresh before the hour ends.
+//! Demo rows for Bindeo: a machine token and a call; a user's sign-in and a call; and,
+//! on a manual clock, the session's refresh before the hour ends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth_bindeo::{Bindeo, BindeoConfig};
-use auth_core::reqwest::AuthorizedClient;
+use auth_core::http::AuthorizedClient;
 use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, SecretString};
-use auth_testkit::bindeo::{BindeoServer, RESOURCE_PATH};
+use auth_testkit::bindeo::{BindeoServer, BindeoServerConfig, RESOURCE_PATH};
 
 use super::{Row, timed};
 
@@ -24,13 +24,10 @@ async fn call(
     server: &BindeoServer,
     provider: Arc<dyn CredentialProvider>,
 ) -> Result<u16, String> {
-    let client = AuthorizedClient::new(bindeo.oauth2().http().clone(), provider);
-    let request = client
-        .http()
-        .reqwest()
-        .get(server.server().url(RESOURCE_PATH))
-        .build()
-        .map_err(|e| e.without_url().to_string())?;
+    let client = AuthorizedClient::new(bindeo.http().clone(), provider);
+    let request = http::Request::get(server.server().url(RESOURCE_PATH).as_str())
+        .body(Default::default())
+        .map_err(|e| e.to_string())?;
     let response = client.send(request).await.map_err(|e| e.to_string())?;
     Ok(response.status.as_u16())
 }
@@ -38,16 +35,26 @@ async fn call(
 pub(crate) async fn rows() -> Vec<Row> {
     let clock = ManualClock::new();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let setup = BindeoServer::start(Arc::clone(&shared), ID, SECRET, &[(USER, PASSWORD)])
-        .map_err(|e| format!("cannot start the server: {e}"))
-        .and_then(|server| {
-            let config = BindeoConfig::new(ID, SecretString::from(SECRET))
-                .with_base_url(server.base_url().as_str())
-                .map_err(|e| e.to_string())?;
-            let bindeo = Bindeo::new(config, Arc::clone(&shared)).map_err(|e| e.to_string())?;
-            Ok((server, bindeo))
-        });
-    let (server, bindeo) = match setup {
+    let setup = BindeoServer::start(
+        BindeoServerConfig::new(ID, SECRET)
+            .user(USER, PASSWORD)
+            .clock(Arc::clone(&shared)),
+    )
+    .map_err(|e| format!("cannot start the server: {e}"))
+    .and_then(|server| {
+        let config = BindeoConfig::new(ID, SecretString::from(SECRET))
+            .and_then(|c| c.with_api_url(server.base_url().as_str()))
+            .map_err(|e| e.to_string())?;
+        // The system clock and the default transport.
+        let bindeo = Bindeo::new(config.clone()).map_err(|e| e.to_string())?;
+        // The same client on the demo's manual clock, to show the refresh.
+        let timed_bindeo = Bindeo::builder(config)
+            .clock(Arc::clone(&shared))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok((server, bindeo, timed_bindeo))
+    });
+    let (server, bindeo, timed_bindeo) = match setup {
         Ok(s) => s,
         Err(e) => {
             return vec![timed("bindeo", "set-up", async { Err::<(String, u64), _>(e) }).await];
@@ -66,36 +73,52 @@ pub(crate) async fn rows() -> Vec<Row> {
             ))
         })
         .await,
-        timed("bindeo", "user sign-in, call, refresh at 55 min", async {
+        timed("bindeo", "user sign-in + call", async {
             s.server().reset_counters();
             let session = Arc::new(
                 bindeo
-                    .sign_in(USER, SecretString::from(PASSWORD))
+                    .user(USER, SecretString::from(PASSWORD))
                     .await
                     .map_err(|e| e.to_string())?,
             );
-            let status = call(&bindeo, s, session.clone()).await?;
-            let first = session.token().await.map_err(|e| e.to_string())?;
-            clock.advance(Duration::from_secs(55 * 60));
-            let mut renewed = false;
-            for _ in 0..200 {
-                let now = session.token().await.map_err(|e| e.to_string())?;
-                if now.token().access_token().expose_secret()
-                    != first.token().access_token().expose_secret()
-                {
-                    renewed = true;
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            if !renewed || s.grants("refresh_token") != 1 {
-                return Err("the session did not refresh".into());
-            }
-            Ok((
-                format!("password once, call -> {status}, refresh_token rotated"),
-                requests(),
-            ))
+            let status = call(&bindeo, s, session).await?;
+            Ok((format!("password grant once, call -> {status}"), requests()))
         })
+        .await,
+        timed(
+            "bindeo",
+            "session refresh at 55 min (manual clock)",
+            async {
+                s.server().reset_counters();
+                let session = Arc::new(
+                    timed_bindeo
+                        .user(USER, SecretString::from(PASSWORD))
+                        .await
+                        .map_err(|e| e.to_string())?,
+                );
+                let first = session.token().await.map_err(|e| e.to_string())?;
+                clock.advance(Duration::from_secs(55 * 60));
+                let mut renewed = false;
+                for _ in 0..200 {
+                    let now = session.token().await.map_err(|e| e.to_string())?;
+                    if now.token().access_token().expose_secret()
+                        != first.token().access_token().expose_secret()
+                    {
+                        renewed = true;
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                if !renewed || s.grants("refresh_token") != 1 {
+                    return Err("the session did not refresh".into());
+                }
+                let status = call(&timed_bindeo, s, session).await?;
+                Ok((
+                    format!("refresh_token rotated before expiry, call -> {status}"),
+                    requests(),
+                ))
+            },
+        )
         .await,
     ]
 }

@@ -1,10 +1,6 @@
 //! Demo rows for Binokula: an SSO link for a user, and a user's lifecycle.
 
-use std::sync::Arc;
-
-use auth_binokula::{BinokulaClient, BinokulaConfig, Email, SsoSessions};
-use auth_core::http::HttpPolicy;
-use auth_core::{Clock, ManualClock, SecretString};
+use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
 use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, HOME_PATH, LOGIN_PATH, landing};
 
 use super::{Row, timed};
@@ -16,24 +12,19 @@ const CODE: &str = "demo-function-key==";
 /// What this module configures that must stay secret.
 pub(super) const SECRETS: &[&str] = &[SECRET, CODE];
 
-fn setup() -> Result<(BinokulaServer, BinokulaClient), String> {
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-    let server = BinokulaServer::start(
-        Arc::clone(&clock),
-        BinokulaTenant {
-            tenant: TENANT.into(),
-            client_secret: SECRET.into(),
-            code: CODE.into(),
-        },
-    )
-    .map_err(|e| format!("cannot start the server: {e}"))?;
-    let base = server.server().base_url().as_str().to_owned();
-    let config = BinokulaConfig::new(TENANT, SecretString::from(SECRET), SecretString::from(CODE))
-        .and_then(|c| c.with_api_base(&base))
-        .and_then(|c| c.with_app_base(&base))
+fn setup() -> Result<(BinokulaServer, Binokula), String> {
+    // The server keeps real time here: the client's tokens are timed by the system
+    // clock, as in production.
+    let tenant = BinokulaTenant::new(TENANT, SECRET, CODE)
+        .clock(std::sync::Arc::new(auth_core::SystemClock));
+    let server =
+        BinokulaServer::start(tenant).map_err(|e| format!("cannot start the server: {e}"))?;
+    let base = server.base_url().as_str().to_owned();
+    let config = BinokulaConfig::new(TENANT, ClientSecret::new(SECRET), FunctionKey::new(CODE))
+        .and_then(|c| c.with_api_url(&base))
+        .and_then(|c| c.with_app_url(&base))
         .map_err(|e| e.to_string())?;
-    let client =
-        BinokulaClient::with(config, HttpPolicy::default(), clock).map_err(|e| e.to_string())?;
+    let client = Binokula::new(config).map_err(|e| e.to_string())?;
     Ok((server, client))
 }
 
@@ -56,12 +47,11 @@ pub(crate) async fn rows() -> Vec<Row> {
             "SSO link for a user (10 concurrent asks)",
             async {
                 s.server().reset_counters();
-                let sessions = Arc::new(SsoSessions::new(client.clone()));
                 let user = Email::parse("ada@example.com").map_err(|e| e.to_string())?;
                 let mut tasks = Vec::new();
                 for _ in 0..10 {
-                    let (sessions, user) = (Arc::clone(&sessions), user.clone());
-                    tasks.push(tokio::spawn(async move { sessions.sso_url(&user).await }));
+                    let (binokula, user) = (client.clone(), user.clone());
+                    tasks.push(tokio::spawn(async move { binokula.sso_url(&user).await }));
                 }
                 let mut url = None;
                 for task in tasks {
@@ -89,7 +79,7 @@ pub(crate) async fn rows() -> Vec<Row> {
             let e = |e: auth_binokula::Error| e.to_string();
             client.register_user(&user).await.map_err(e)?;
             let token = client.issue_token(&user, true).await.map_err(e)?;
-            let url = client.sso_url(&token);
+            let url = client.external_access_url(&token);
             client.set_user_enabled(&user, false).await.map_err(e)?;
             let disabled = land(url.expose()).await?;
             client.set_user_enabled(&user, true).await.map_err(e)?;

@@ -2,12 +2,11 @@
 //! followed by a call and, 30 days on, the typed expiry.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use auth_bynder::{AccessToken, Bynder, BynderConfig};
-use auth_core::http::HttpPolicy;
-use auth_core::{Clock, ManualClock, SecretString};
-use auth_testkit::bynder::{BynderServer, sign_in_and_approve};
+use auth_bynder::{AccessToken, Bynder, BynderConfig, ConsumerKey};
+use auth_core::{Clock, ManualClock, SecretString, SystemClock};
+use auth_testkit::bynder::{BynderConsumer, BynderServer, sign_in_and_approve};
 
 use super::{Row, timed};
 
@@ -19,17 +18,26 @@ const PERMANENT_SECRET: &str = "demo-permanent-secret-Lw3";
 /// What this module configures that must stay secret.
 pub(super) const SECRETS: &[&str] = &[SECRET, PERMANENT, PERMANENT_SECRET];
 
-fn setup() -> Result<(ManualClock, BynderServer, Bynder), String> {
-    let clock = ManualClock::new();
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let server = BynderServer::start(Arc::clone(&shared), KEY, SECRET)
-        .map_err(|e| format!("cannot start the server: {e}"))?;
+fn setup() -> Result<(BynderServer, Bynder), String> {
+    // The portal keeps real time: the client signs with the system clock, as in
+    // production.
+    let consumer = BynderConsumer::new(KEY, SECRET).clock(Arc::new(SystemClock));
+    let server =
+        BynderServer::start(consumer).map_err(|e| format!("cannot start the server: {e}"))?;
     server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
-    let config = BynderConfig::new(server.portal().as_str(), KEY, SecretString::from(SECRET))
-        .and_then(|c| c.with_permanent_token(PERMANENT, SecretString::from(PERMANENT_SECRET)))
-        .map_err(|e| e.to_string())?;
-    let bynder = Bynder::new(config, HttpPolicy::default(), shared).map_err(|e| e.to_string())?;
-    Ok((clock, server, bynder))
+    // The portal URL is the customer's own: always given, here the embedded one's.
+    let bynder = Bynder::new(config(&server)?).map_err(|e| e.to_string())?;
+    Ok((server, bynder))
+}
+
+fn config(server: &BynderServer) -> Result<BynderConfig, String> {
+    BynderConfig::new(
+        server.base_url().as_str(),
+        ConsumerKey::new(KEY),
+        SecretString::from(SECRET),
+    )
+    .and_then(|c| c.with_permanent_token(PERMANENT, SecretString::from(PERMANENT_SECRET)))
+    .map_err(|e| e.to_string())
 }
 
 /// `GET /api/v4/media/` signed with `token`: the number of assets listed.
@@ -39,19 +47,16 @@ pub(crate) async fn media(
 ) -> Result<usize, auth_bynder::Error> {
     let client = bynder.authorized_client(token)?;
     let url = bynder.config().api_url("api/v4/media/")?;
-    let request = client
-        .http()
-        .reqwest()
-        .get(url)
-        .build()
-        .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+    let request = http::Request::get(url.as_str())
+        .body(Default::default())
+        .map_err(|e| auth_core::Error::Request(e.to_string()))?;
     let answer = client.send(request).await?.error_for_status()?;
     let assets: Vec<serde_json::Value> = answer.json()?;
     Ok(assets.len())
 }
 
 pub(crate) async fn rows() -> Vec<Row> {
-    let (clock, server, bynder) = match setup() {
+    let (server, bynder) = match setup() {
         Ok(s) => s,
         Err(e) => {
             return vec![timed("bynder", "set-up", async { Err::<(String, u64), _>(e) }).await];
@@ -84,8 +89,15 @@ pub(crate) async fn rows() -> Vec<Row> {
                     .map_err(|e| e.without_url().to_string())?;
                 let access = bynder.access_token(&request).await.map_err(e)?;
                 let assets = media(&bynder, access.clone()).await.map_err(e)?;
-                clock.advance(Duration::from_secs(30 * 24 * 3600));
-                match media(&bynder, access).await {
+                // The same portal seen by a process 30 days on.
+                let later: Arc<dyn Clock> = Arc::new(ManualClock::starting_at(
+                    SystemTime::now() + Duration::from_secs(30 * 24 * 3600),
+                ));
+                let month_on = Bynder::builder(config(s)?)
+                    .clock(later)
+                    .build()
+                    .map_err(e)?;
+                match media(&month_on, access).await {
                     Err(auth_bynder::Error::AccessTokenExpired { .. }) => Ok((
                         format!("{assets} assets; after 30 days: AccessTokenExpired, not sent"),
                         requests(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::http::HttpPolicy;
-use auth_core::reqwest::{AuthorizedClient, HttpClient};
+use auth_core::http::{AuthorizedClient, HttpClient};
 use auth_core::{CachingProvider, Clock, CredentialProvider, ManualClock, SecretString};
 use auth_testkit::generic::{GenericTokenServer, GenericTokenSource, RESOURCE_PATH, TOKEN_PATH};
 
@@ -19,7 +19,6 @@ pub(super) const SECRETS: &[&str] = &[CLIENT_SECRET];
 
 struct Setup {
     server: GenericTokenServer,
-    http: HttpClient,
     api: AuthorizedClient,
 }
 
@@ -41,18 +40,15 @@ fn setup() -> Result<Setup, String> {
     )
     .map_err(|e| e.to_string())?;
     let provider: Arc<dyn CredentialProvider> =
-        Arc::new(CachingProvider::builder(source).shared_clock(clock).build());
+        Arc::new(CachingProvider::builder(source).clock(clock).build());
     let http = HttpClient::with_defaults().map_err(|e| e.to_string())?;
-    let api = AuthorizedClient::new(http.clone(), provider);
-    Ok(Setup { server, http, api })
+    let api = AuthorizedClient::new(http, provider);
+    Ok(Setup { server, api })
 }
 
 async fn call(setup: &Setup) -> Result<(), String> {
-    let request = setup
-        .http
-        .reqwest()
-        .get(setup.server.resource_url())
-        .build()
+    let request = http::Request::get(setup.server.resource_url().as_str())
+        .body(bytes::Bytes::new())
         .map_err(|e| e.to_string())?;
     let response = setup.api.send(request).await.map_err(|e| e.to_string())?;
     response

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_beproduct::{BeProduct, BeProductConfig, Plan};
-use auth_core::reqwest::HttpClient;
+use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan};
+use auth_core::http::HttpClient;
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_testkit::Fault;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
@@ -29,30 +29,32 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     let manual = ManualClock::new();
     let clock: Arc<dyn Clock> = Arc::new(manual.clone());
     let server = BeProductServer::start(
-        Arc::clone(&clock),
-        Account {
-            client_id: ID.into(),
-            client_secret: SECRET.into(),
-            edition: Edition::Business,
-            licenses: 4,
-        },
+        Account::new(ID, SECRET, Edition::Business, 4).clock(Arc::clone(&clock)),
     )
     .map_err(|e| e.to_string())?;
     server.seed("colors", 5);
-    let config = BeProductConfig::new(
-        ID,
-        SecretString::from(SECRET),
-        "https://myapp.example/callback",
-        Plan::business(4),
-    )
-    .and_then(|c| c.with_identity_base(server.identity_url()))
-    .and_then(|c| c.with_api_base(server.api_url().as_str()))
-    .map_err(|e| e.to_string())?;
-    let http = HttpClient::new(policy()).map_err(|e| e.to_string())?;
-    let beproduct = BeProduct::discover_with(config, http, clock)
+    let config = ClientId::new(ID)
+        .and_then(|id| {
+            BeProductConfig::new(
+                id,
+                SecretString::from(SECRET),
+                "https://myapp.example/callback",
+                Plan::business(4),
+            )
+        })
+        .and_then(|c| c.with_identity_url(server.identity_url()))
+        .and_then(|c| c.with_api_url(server.api_url().as_str()))
+        .map_err(|e| e.to_string())?;
+    let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
+    let beproduct = BeProduct::builder(config)
+        .http(http)
+        .clock(clock)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let pending = beproduct
+        .authorization_request()
         .await
         .map_err(|e| e.to_string())?;
-    let pending = beproduct.authorization_request();
     let redirect = consent(pending.url.as_str()).await?;
     let (target, path) = match flow {
         Flow::Token | Flow::Refresh => (server.identity(), TOKEN_PATH),

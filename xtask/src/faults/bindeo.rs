@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use auth_bindeo::{Bindeo, BindeoConfig};
-use auth_core::reqwest::{AuthorizedClient, HttpClient};
-use auth_core::{Clock, ManualClock, SecretString};
+use auth_core::SecretString;
+use auth_core::http::{AuthorizedClient, HttpClient};
 use auth_testkit::Fault;
-use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, RESOURCE_PATH};
+use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, BindeoServerConfig, RESOURCE_PATH};
 
 use super::{Flow, Observed, policy};
 
@@ -15,19 +15,19 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     if matches!(flow, Flow::Write | Flow::Refresh) {
         return Err(format!("bindeo has no {flow} flow"));
     }
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-    let server = BindeoServer::start(
-        Arc::clone(&clock),
+    let server = BindeoServer::start(BindeoServerConfig::new(
         "fault-bindeo",
         "fault-bindeo-secret",
-        &[],
-    )
+    ))
     .map_err(|e| e.to_string())?;
     let config = BindeoConfig::new("fault-bindeo", SecretString::from("fault-bindeo-secret"))
-        .with_base_url(server.base_url().as_str())
+        .and_then(|c| c.with_api_url(server.base_url().as_str()))
         .map_err(|e| e.to_string())?;
-    let http = HttpClient::new(policy()).map_err(|e| e.to_string())?;
-    let bindeo = Bindeo::with_http(config, http.clone(), clock).map_err(|e| e.to_string())?;
+    let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
+    let bindeo = Bindeo::builder(config)
+        .http(http.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
     let machine = bindeo.machine();
     let path = match flow {
         Flow::Token => ACCESS_TOKEN_PATH,
@@ -43,11 +43,8 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
         Flow::Token => machine.token().await.map(drop),
         _ => {
             let client = AuthorizedClient::new(http, Arc::new(machine));
-            let request = client
-                .http()
-                .reqwest()
-                .get(server.server().url(RESOURCE_PATH))
-                .build()
+            let request = http::Request::get(server.server().url(RESOURCE_PATH).as_str())
+                .body(Default::default())
                 .map_err(|e| e.to_string())?;
             match client.send(request).await {
                 Ok(response) => response

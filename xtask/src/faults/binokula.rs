@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use auth_binokula::{BinokulaClient, BinokulaConfig, Email};
-use auth_core::{Clock, ManualClock, SecretString};
+use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
+use auth_core::http::HttpClient;
+use auth_core::{Clock, ManualClock};
 use auth_testkit::Fault;
 use auth_testkit::binokula::{
     BinokulaServer, BinokulaTenant, TOKEN_PATH, USER_PATH, USER_STATUS_PATH,
@@ -19,24 +20,25 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
     let server = BinokulaServer::start(
-        Arc::clone(&clock),
-        BinokulaTenant {
-            tenant: "fault-tenant".into(),
-            client_secret: "fault-client-secret".into(),
-            code: "fault-function-key".into(),
-        },
+        BinokulaTenant::new("fault-tenant", "fault-client-secret", "fault-function-key")
+            .clock(Arc::clone(&clock)),
     )
     .map_err(|e| e.to_string())?;
-    let base = server.server().base_url().as_str().to_owned();
+    let base = server.base_url().as_str().to_owned();
     let config = BinokulaConfig::new(
         "fault-tenant",
-        SecretString::from("fault-client-secret"),
-        SecretString::from("fault-function-key"),
+        ClientSecret::new("fault-client-secret"),
+        FunctionKey::new("fault-function-key"),
     )
-    .and_then(|c| c.with_api_base(&base))
-    .and_then(|c| c.with_app_base(&base))
+    .and_then(|c| c.with_api_url(&base))
+    .and_then(|c| c.with_app_url(&base))
     .map_err(|e| e.to_string())?;
-    let client = BinokulaClient::with(config, policy(), clock).map_err(|e| e.to_string())?;
+    let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
+    let client = Binokula::builder(config)
+        .http(http)
+        .clock(clock)
+        .build()
+        .map_err(|e| e.to_string())?;
     let user = Email::parse("ada@example.com").map_err(|e| e.to_string())?;
     let path = match flow {
         Flow::Token => TOKEN_PATH,

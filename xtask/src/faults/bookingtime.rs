@@ -2,13 +2,11 @@
 //! token, then its exchange, both on `POST /oauth/token`) and Show an Organization
 //! with it.
 
-use std::sync::Arc;
-
 use auth_bookingtime::{Bookingtime, BookingtimeConfig, OrganizationId};
-use auth_core::reqwest::HttpClient;
-use auth_core::{Clock, ManualClock, SecretString};
+use auth_core::SecretString;
+use auth_core::http::HttpClient;
 use auth_testkit::Fault;
-use auth_testkit::bookingtime::{App, BookingtimeServer, TOKEN_PATH};
+use auth_testkit::bookingtime::{App, BookingtimeServer, BookingtimeServerConfig, TOKEN_PATH};
 
 use super::{Flow, Observed, policy};
 
@@ -20,15 +18,18 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     if matches!(flow, Flow::Write | Flow::Refresh) {
         return Err(format!("bookingtime has no {flow} flow"));
     }
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-    let server = BookingtimeServer::start(Arc::clone(&clock), &[App::new(APP, SECRET, &[ORG])])
+    let server =
+        BookingtimeServer::start(BookingtimeServerConfig::new().app(App::new(APP, SECRET, &[ORG])))
+            .map_err(|e| e.to_string())?;
+    let config = BookingtimeConfig::new(APP, SecretString::from(SECRET))
+        .and_then(|c| c.with_auth_url(server.auth_url().as_str()))
+        .and_then(|c| c.with_api_url(server.api_url().as_str()))
         .map_err(|e| e.to_string())?;
-    let config = BookingtimeConfig::app(APP, SecretString::from(SECRET))
-        .with_auth_base(server.auth_url().as_str())
-        .and_then(|c| c.with_api_base(server.api_url().as_str()))
+    let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
+    let bookingtime = Bookingtime::builder(config)
+        .http(http)
+        .build()
         .map_err(|e| e.to_string())?;
-    let http = HttpClient::new(policy()).map_err(|e| e.to_string())?;
-    let bookingtime = Bookingtime::with_http(config, http, clock).map_err(|e| e.to_string())?;
     let org = OrganizationId::new(ORG).map_err(|e| e.to_string())?;
     let organization = bookingtime.app().organization(&org);
     let show = format!("/app/v3/de/organization/{ORG}/show");

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use auth_bynder::{AccessToken, Bynder, BynderConfig};
+use auth_bynder::{AccessToken, Bynder, BynderConfig, ConsumerKey};
+use auth_core::http::HttpClient;
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_testkit::Fault;
-use auth_testkit::bynder::{BynderServer, MEDIA_PATH, REQUEST_TOKEN_PATH};
+use auth_testkit::bynder::{BynderConsumer, BynderServer, MEDIA_PATH, REQUEST_TOKEN_PATH};
 
 use super::{Flow, Observed, policy};
 use crate::demo::bynder::media;
@@ -22,11 +23,21 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
         return Err(format!("bynder has no {flow} flow"));
     }
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
-    let server = BynderServer::start(Arc::clone(&clock), KEY, SECRET).map_err(|e| e.to_string())?;
-    server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
-    let config = BynderConfig::new(server.portal().as_str(), KEY, SecretString::from(SECRET))
+    let server = BynderServer::start(BynderConsumer::new(KEY, SECRET).clock(Arc::clone(&clock)))
         .map_err(|e| e.to_string())?;
-    let bynder = Bynder::new(config, policy(), clock).map_err(|e| e.to_string())?;
+    server.add_permanent_token(PERMANENT, PERMANENT_SECRET);
+    let config = BynderConfig::new(
+        server.base_url().as_str(),
+        ConsumerKey::new(KEY),
+        SecretString::from(SECRET),
+    )
+    .map_err(|e| e.to_string())?;
+    let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
+    let bynder = Bynder::builder(config)
+        .http(http)
+        .clock(clock)
+        .build()
+        .map_err(|e| e.to_string())?;
     let path = match flow {
         Flow::Token => REQUEST_TOKEN_PATH,
         _ => MEDIA_PATH,

@@ -367,7 +367,7 @@ pub async fn matrix() -> Result<Vec<Cell>, String> {
 fn variant(error: &auth_core::Error) -> &'static str {
     use auth_core::Error as E;
     match error {
-        E::OAuth(_) => "OAuth",
+        E::Refused { .. } => "Refused",
         E::Status { .. } => "Status",
         E::InvalidResponse { .. } => "InvalidResponse",
         E::BodyTooLarge { .. } => "BodyTooLarge",

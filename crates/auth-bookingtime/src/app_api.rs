@@ -1,8 +1,45 @@
-//! The App API's documented endpoints and their types: show an organization, add a
-//! customer.
+//! The App API's documented endpoints and their types: Show an Organization and Add
+//! Customer, as calls on an [`Organization`].
 
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::{Error, Organization};
+
+impl Organization {
+    /// Show an Organization: `GET {locale}/organization/{id}/show`.
+    pub async fn show(&self) -> Result<OrganizationInfo, Error> {
+        let request = http::Request::get(self.url(&["show"])?.as_str())
+            .header(ACCEPT, "application/json")
+            .body(Bytes::new());
+        self.call(request).await
+    }
+
+    /// Add Customer: `POST {locale}/organization/{id}/customer/add` with a JSON body.
+    /// A `POST` is sent again only if it never reached the server.
+    pub async fn add_customer(&self, customer: &NewCustomer) -> Result<Customer, Error> {
+        let body = serde_json::to_vec(customer)
+            .map_err(|e| Error::Config(format!("the customer cannot be sent as JSON: {e}")))?;
+        let request = http::Request::post(self.url(&["customer", "add"])?.as_str())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Bytes::from(body));
+        self.call(request).await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        request: Result<http::Request<Bytes>, http::Error>,
+    ) -> Result<T, Error> {
+        let request = request
+            .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
+        let response = self.client.send(request).await?.api_answer()?;
+        Ok(response.json()?)
+    }
+}
 
 /// `GET {locale}/organization/{id}/show`: an organization (`class` `ORGANIZATION`).
 /// Members the types below do not name are kept in `extra`.
