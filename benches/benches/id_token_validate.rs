@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{Clock, ManualClock, unix_seconds};
 use auth_oauth2::oidc::OidcProvider;
 use auth_testkit::oauth2::{AuthServer, AuthServerConfig};

@@ -6,7 +6,7 @@
 //! - `oauth1_verify`: a full OAuth 1.0a verification (header parsing, HMAC-SHA1,
 //!   comparison) of a request whose signature differs from the right one in its last
 //!   character (left class: equal prefix) or in its first (right class).
-//! - `state_compare`: the OAuth `state` check (`auth_core::constant_time_eq`), equal
+//! - `state_compare`: the OAuth `state` check (`auth_core::internal::constant_time_eq`), equal
 //!   but for the last byte against differing from the first byte.
 //!
 //! - `early_exit_control`: a byte-by-byte comparison that stops at the first
@@ -18,7 +18,8 @@
 
 use std::sync::Arc;
 
-use auth_core::{ManualClock, SecretString, constant_time_eq};
+use auth_core::internal::constant_time_eq;
+use auth_core::{ManualClock, SecretString};
 use auth_oauth1::{
     Consumer, IncomingRequest, SignOptions, Signer, TokenCredentials, Verifier, VerifyingKey,
 };

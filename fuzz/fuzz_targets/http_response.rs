@@ -2,7 +2,8 @@
 //! and parsed as JSON without panicking; a JSON error message never quotes the body.
 #![no_main]
 
-use auth_core::http::{HttpResponse, body_excerpt};
+use auth_core::http::HttpResponse;
+use auth_core::internal::body_excerpt;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use libfuzzer_sys::fuzz_target;

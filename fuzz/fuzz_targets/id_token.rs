@@ -7,7 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use auth_core::ManualClock;
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_oauth2::oidc::{IdTokenVerifier, JwksCache};
 use libfuzzer_sys::fuzz_target;
 

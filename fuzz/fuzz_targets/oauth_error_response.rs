@@ -2,7 +2,7 @@
 //! what is kept is bounded and printable.
 #![no_main]
 
-use auth_core::OAuthError;
+use auth_oauth2::OAuthError;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,9 @@
 //! `cargo xtask ci`: formatting, clippy with warnings denied, the README's test
-//! command, docs with warnings denied, benches built, cargo-deny (licences, bans,
-//! sources, and advisories from the offline copy when `../shared/advisory-db` is
-//! there), a fuzz smoke run of every target and a short dudect run.
+//! command, docs with warnings denied, benches built, no reqwest in the crates that
+//! must build without it, the library crates packaged and verified, cargo-deny
+//! (licences, bans, sources, and advisories from the offline copy when
+//! `../shared/advisory-db` is there), a fuzz smoke run of every target and a short
+//! dudect run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,6 +79,14 @@ pub fn run(args: &[String]) -> Outcome {
     step("benches built", &|| {
         cargo(&["bench", "--workspace", "--no-run", "--locked"])
     })?;
+    step("no reqwest", &no_reqwest)?;
+    step("package", &|| {
+        let mut args = vec!["package", "--workspace", "--locked", "--allow-dirty"];
+        for unpublished in UNPUBLISHED {
+            args.extend(["--exclude", unpublished]);
+        }
+        cargo(&args)
+    })?;
     step("cargo-deny", &deny)?;
     step("fuzz smoke", &|| crate::fuzz::smoke(fuzz_seconds))?;
     // A short constant-time run (the full one: `cargo xtask dudect`).
@@ -84,6 +94,65 @@ pub fn run(args: &[String]) -> Outcome {
     eprintln!("\n=== ci: all steps passed");
     for (name, secs) in timings {
         eprintln!("    {name:<14} {secs:>5} s");
+    }
+    Ok(())
+}
+
+/// The packages that are never published.
+const UNPUBLISHED: [&str; 3] = ["auth-testkit", "xtask", "auth-benches"];
+
+/// Crates that must build without reqwest: the core and the schemes without their
+/// default transport, every vendor crate without its `reqwest` feature, and the
+/// second transport's path (auth-tower over any `tower::Service`).
+const WITHOUT_REQWEST: [&str; 10] = [
+    "auth-core",
+    "auth-oauth1",
+    "auth-oauth2",
+    "auth-apikey",
+    "auth-tower",
+    "auth-bindeo",
+    "auth-binokula",
+    "auth-beproduct",
+    "auth-bookingtime",
+    "auth-bynder",
+];
+
+/// `cargo tree` of each crate in [`WITHOUT_REQWEST`], default features off, names no
+/// reqwest.
+pub fn no_reqwest() -> Outcome {
+    for package in WITHOUT_REQWEST {
+        let mut command = Command::new(env_cargo());
+        command
+            .args([
+                "tree",
+                "--locked",
+                "--no-default-features",
+                "-e",
+                "normal",
+                "-p",
+                package,
+            ])
+            .current_dir(workspace_root());
+        let output = command
+            .output()
+            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree -p {package} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        if let Some(line) = tree.lines().find(|l| l.contains("reqwest")) {
+            return Err(format!(
+                "{package} without default features depends on reqwest: {}",
+                line.trim()
+            ));
+        }
+        eprintln!(
+            "    {package}: no reqwest ({} crates)",
+            tree.lines().count()
+        );
     }
     Ok(())
 }

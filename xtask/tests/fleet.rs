@@ -158,16 +158,17 @@ fn four_processes_asking_for_one_users_sso_url_get_one_token_and_every_url_works
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let tenant = BinokulaTenant {
-        tenant: "fleet-tenant".into(),
-        client_secret: "fleet-binokula-secret-2Wd".into(),
-        code: "fleet-function-key==".into(),
-    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let binokula = BinokulaServer::start(clock, tenant.clone()).unwrap();
+    let tenant = BinokulaTenant::new(
+        "fleet-tenant",
+        "fleet-binokula-secret-2Wd",
+        "fleet-function-key==",
+    )
+    .clock(clock);
+    let binokula = BinokulaServer::start(tenant.clone()).unwrap();
     let mut fleet = Fleet::start(&Scenario::BinokulaSso {
         redis: redis.url(),
-        base: binokula.server().base_url().to_string(),
+        base: binokula.base_url().to_string(),
         tenant: tenant.tenant,
         client_secret: tenant.client_secret,
         code: tenant.code,
@@ -200,14 +201,13 @@ fn a_quota_of_100_shared_by_4_processes_of_50_requests_lets_exactly_100_through(
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let account = Account {
-        client_id: "fleet-beproduct".into(),
-        client_secret: "fleet-beproduct-secret-7Hn".into(),
-        edition: Edition::Business,
-        licenses: 4,
-    };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let beproduct = BeProductServer::start(clock, account.clone()).unwrap();
+    let account = Account::new(
+        "fleet-beproduct",
+        "fleet-beproduct-secret-7Hn",
+        Edition::Business,
+        4,
+    );
+    let beproduct = BeProductServer::start(account.clone()).unwrap();
     let mut fleet = Fleet::start(&Scenario::BeproductQuota {
         redis: redis.url(),
         identity_base: beproduct.identity_url().to_owned(),
@@ -457,18 +457,7 @@ fn soak_rotating_refresh_tokens_through_kills_and_a_redis_outage() {
 async fn first_refresh_token(auth: &AuthServer) -> String {
     use auth_core::ExposeSecret as _;
     let redirect = "https://fleet.example/callback";
-    let mut url = auth.endpoint(|e| &e.authorize);
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", CLIENT_ID)
-        .append_pair("redirect_uri", redirect)
-        .append_pair("state", "soak");
-    let back = auth_testkit::oauth2::consent(url.as_str()).await.unwrap();
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let code = auth.code_for(CLIENT_ID, redirect, None).await.unwrap();
     let client = auth_oauth2::OAuth2Client::builder(CLIENT_ID, auth.token_url().as_str())
         .secret(auth_core::SecretString::from(CLIENT_SECRET))
         .build()

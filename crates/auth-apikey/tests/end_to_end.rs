@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use auth_apikey::ApiKey;
-use auth_core::reqwest::{AuthorizedClient, HttpClient};
-use auth_core::{CredentialProvider, SecretString, constant_time_eq};
+use auth_core::http::{AuthorizedClient, HttpClient};
+use auth_core::internal::constant_time_eq;
+use auth_core::{CredentialProvider, SecretString};
 use auth_testkit::{ServerBuilder, TestResponse};
 use http::{Method, StatusCode};
 use proptest::prelude::*;
@@ -58,7 +59,11 @@ async fn the_server_accepts_the_key_and_refuses_a_wrong_one() {
 
     let good = AuthorizedClient::new(http.clone(), provider(KEY));
     let response = good
-        .send(http.reqwest().get(url.clone()).build().unwrap())
+        .send(
+            http::Request::get(url.as_str())
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status, StatusCode::OK);
@@ -67,7 +72,11 @@ async fn the_server_accepts_the_key_and_refuses_a_wrong_one() {
 
     let bad = AuthorizedClient::new(http.clone(), provider("wrong"));
     let refused = bad
-        .send(http.reqwest().get(url).build().unwrap())
+        .send(
+            http::Request::get(url.as_str())
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);

@@ -120,7 +120,7 @@ type Flight = Shared<BoxFuture<'static, Outcome>>;
 /// # async fn main() -> Result<(), Error> {
 /// let clock = ManualClock::new();
 /// let source = Counter { clock: clock.clone(), fetches: AtomicU32::new(0) };
-/// let provider = CachingProvider::builder(source).clock(clock.clone()).build();
+/// let provider = CachingProvider::builder(source).clock(Arc::new(clock.clone())).build();
 ///
 /// let mut request = AuthRequest::new(Default::default());
 /// provider.authorize(&mut request).await?;
@@ -184,16 +184,10 @@ impl<S: TokenSource> CachingProviderBuilder<S> {
         self
     }
 
-    /// The clock (default: [`SystemClock`]).
+    /// The clock (default: [`SystemClock`]), shared with the rest of the application
+    /// (`Arc::new(ManualClock::new())` in a test that moves time).
     #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// The clock, shared.
-    #[must_use]
-    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -518,7 +512,7 @@ impl<S: TokenSource> Inner<S> {
     async fn fetch_from_source(&self, previous: Option<&Token>, started: Instant) -> Outcome {
         let span = tracing::debug_span!(
             "token_fetch",
-            vendor = self.key.vendor(),
+            vendor = self.key.namespace(),
             grant = self.source.grant(),
             renewal = previous.is_some(),
             outcome = tracing::field::Empty,

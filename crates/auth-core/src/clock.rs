@@ -129,6 +129,18 @@ impl Default for ManualClock {
     }
 }
 
+impl From<ManualClock> for Arc<dyn Clock> {
+    fn from(clock: ManualClock) -> Self {
+        Arc::new(clock)
+    }
+}
+
+impl From<SystemClock> for Arc<dyn Clock> {
+    fn from(clock: SystemClock) -> Self {
+        Arc::new(clock)
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_nanos(self.nanos_since_epoch.load(Ordering::SeqCst))

@@ -7,9 +7,9 @@ use subtle::ConstantTimeEq;
 /// in the workspace has a length known to the other side (signatures, state, nonces).
 ///
 /// ```
-/// assert!(auth_core::constant_time_eq(b"state-123", b"state-123"));
-/// assert!(!auth_core::constant_time_eq(b"state-123", b"state-124"));
-/// assert!(!auth_core::constant_time_eq(b"short", b"longer"));
+/// assert!(auth_core::internal::constant_time_eq(b"state-123", b"state-123"));
+/// assert!(!auth_core::internal::constant_time_eq(b"state-123", b"state-124"));
+/// assert!(!auth_core::internal::constant_time_eq(b"short", b"longer"));
 /// ```
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))

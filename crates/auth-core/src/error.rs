@@ -1,17 +1,16 @@
-//! [`Error`], the one error type of `auth-core`, and [`OAuthError`], an RFC 6749 §5.2
-//! error response.
+//! [`Error`], the one error type of `auth-core`, and [`Refusal`]: what a server's
+//! refusal means for the credential machinery, whatever the scheme said.
 //!
 //! Errors are `Clone` because a single-flight refresh hands the same outcome to every
 //! waiting caller; transport errors keep their source behind an `Arc`. No variant ever
 //! holds a secret: bodies are reduced to short excerpts, URLs to scheme, host and path.
 
 use std::error::Error as StdError;
-use std::fmt;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use serde::Deserialize;
 
 /// A source error shared between the callers that wait on one refresh.
 pub type SharedSource = Arc<dyn StdError + Send + Sync + 'static>;
@@ -20,9 +19,17 @@ pub type SharedSource = Arc<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with an OAuth error response (RFC 6749 §5.2).
-    #[error("{0}")]
-    OAuth(OAuthError),
+    /// The server refused the request in its protocol's own terms (an OAuth error
+    /// response, a vendor's error code): what that means for the credentials is the
+    /// [`Refusal`]; the scheme's error is kept whole as the source.
+    #[error("{detail}")]
+    Refused {
+        /// What the refusal means.
+        refusal: Refusal,
+        /// The scheme's error, for `source_as`.
+        #[source]
+        detail: SharedSource,
+    },
 
     /// The server answered with a status the protocol does not expect.
     #[error("unexpected HTTP status {status}{}", excerpt_suffix(.excerpt))]
@@ -58,10 +65,11 @@ pub enum Error {
     },
 
     /// The server answered with a redirect, which credential requests never follow.
-    #[error("redirect ({status}) refused: credential requests do not follow redirects")]
+    #[error("redirect{} refused: credential requests do not follow redirects", status_suffix(*.status))]
     Redirect {
-        /// The redirect status.
-        status: StatusCode,
+        /// The redirect status; `None` when the application's HTTP client followed the
+        /// redirect itself (its answer is then refused unread).
+        status: Option<StatusCode>,
     },
 
     /// The connection could not be made.
@@ -150,31 +158,71 @@ impl Error {
         }
     }
 
-    /// The OAuth error code, if this is an OAuth error response.
-    pub fn oauth_code(&self) -> Option<&OAuthErrorCode> {
+    /// A refusal of kind `refusal`, described by the scheme's own error `detail`.
+    pub fn refused(refusal: Refusal, detail: impl StdError + Send + Sync + 'static) -> Self {
+        Error::Refused {
+            refusal,
+            detail: Arc::new(detail),
+        }
+    }
+
+    /// What a refusal means, if this is one. [`SignInRequired`](Error::SignInRequired)
+    /// is a refused grant too: vendor crates sort both with one match.
+    pub fn refusal(&self) -> Option<Refusal> {
         match self {
-            Error::OAuth(e) => Some(&e.code),
+            Error::Refused { refusal, .. } => Some(*refusal),
+            Error::SignInRequired { .. } => Some(Refusal::GrantRejected),
+            _ => None,
+        }
+    }
+
+    /// The scheme's error inside a [`Scheme`](Error::Scheme) or
+    /// [`Refused`](Error::Refused) error, if it is of type `E`.
+    pub fn source_as<E: StdError + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Scheme(inner) | Error::Refused { detail: inner, .. } => {
+                inner.downcast_ref::<E>()
+            }
             _ => None,
         }
     }
 
     /// Whether asking again later may succeed (connect errors, timeouts, 5xx, 429, an
-    /// unavailable shared store).
-    /// Errors about the credentials themselves (`invalid_grant`, `invalid_client`) are
-    /// never transient.
+    /// unavailable shared store, a server that said it is unavailable). Refusals of the
+    /// credentials themselves are never transient.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connect { .. } | Error::Timeout { .. } | Error::StoreUnavailable { .. } => true,
             Error::Status { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
-            Error::OAuth(e) => matches!(
-                e.code,
-                OAuthErrorCode::ServerError | OAuthErrorCode::TemporarilyUnavailable
-            ),
+            Error::Refused { refusal, .. } => *refusal == Refusal::Unavailable,
             _ => false,
         }
     }
+}
+
+/// What a server's refusal means for the credentials, whatever the scheme called it:
+/// a vendor crate sorts its documented failures by this, not by the scheme's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The client's own credentials (its identifier and secret, an API key) were
+    /// refused: a configuration problem, not the user's.
+    ClientRejected,
+    /// The grant (a code, a password, a refresh token) was refused or has ended: a user
+    /// must sign in again.
+    GrantRejected,
+    /// The access token was refused.
+    TokenRejected,
+    /// The request was refused as made (a parameter, a scope, a grant type).
+    RequestRejected,
+    /// The user or the server denied access.
+    AccessDenied,
+    /// The server is failing or busy: asking later may succeed.
+    Unavailable,
+    /// A refusal the scheme does not sort.
+    Other,
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -189,150 +237,9 @@ fn status_suffix(status: Option<StatusCode>) -> String {
     status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
 }
 
-/// The `error` code of an OAuth error response (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OAuthErrorCode {
-    /// `invalid_request`
-    InvalidRequest,
-    /// `invalid_client`: the client's credentials are wrong.
-    InvalidClient,
-    /// `invalid_grant`: the code, password or refresh token is wrong or expired.
-    InvalidGrant,
-    /// `unauthorized_client`
-    UnauthorizedClient,
-    /// `unsupported_grant_type`
-    UnsupportedGrantType,
-    /// `invalid_scope`
-    InvalidScope,
-    /// `access_denied`
-    AccessDenied,
-    /// `invalid_token`
-    InvalidToken,
-    /// `server_error`
-    ServerError,
-    /// `temporarily_unavailable`
-    TemporarilyUnavailable,
-    /// Any other code, as sent.
-    Other(String),
-}
-
-impl OAuthErrorCode {
-    /// Parses a code as sent on the wire.
-    pub fn parse(code: &str) -> Self {
-        match code {
-            "invalid_request" => Self::InvalidRequest,
-            "invalid_client" => Self::InvalidClient,
-            "invalid_grant" => Self::InvalidGrant,
-            "unauthorized_client" => Self::UnauthorizedClient,
-            "unsupported_grant_type" => Self::UnsupportedGrantType,
-            "invalid_scope" => Self::InvalidScope,
-            "access_denied" => Self::AccessDenied,
-            "invalid_token" => Self::InvalidToken,
-            "server_error" => Self::ServerError,
-            "temporarily_unavailable" => Self::TemporarilyUnavailable,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The code as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::InvalidClient => "invalid_client",
-            Self::InvalidGrant => "invalid_grant",
-            Self::UnauthorizedClient => "unauthorized_client",
-            Self::UnsupportedGrantType => "unsupported_grant_type",
-            Self::InvalidScope => "invalid_scope",
-            Self::AccessDenied => "access_denied",
-            Self::InvalidToken => "invalid_token",
-            Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for OAuthErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An OAuth error response: `error`, `error_description`, `error_uri`, and the HTTP
-/// status it came with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    /// The `error` code.
-    pub code: OAuthErrorCode,
-    /// `error_description`, if sent.
-    pub description: Option<String>,
-    /// `error_uri`, if sent.
-    pub uri: Option<String>,
-    /// The HTTP status of the response (`None` when it came in a redirect).
-    pub status: Option<StatusCode>,
-}
-
-/// Longest `error_description` kept, in characters.
-const MAX_DESCRIPTION: usize = 200;
-
-impl OAuthError {
-    /// Parses a JSON OAuth error body. `None` if the body is not a JSON object with a
-    /// string `error` member.
-    pub fn from_json(status: Option<StatusCode>, body: &[u8]) -> Option<Self> {
-        #[derive(Deserialize)]
-        struct Wire {
-            error: String,
-            #[serde(default)]
-            error_description: Option<String>,
-            #[serde(default)]
-            error_uri: Option<String>,
-        }
-        let wire: Wire = serde_json::from_slice(body).ok()?;
-        Some(Self::from_parts(
-            status,
-            &wire.error,
-            wire.error_description.as_deref(),
-            wire.error_uri.as_deref(),
-        ))
-    }
-
-    /// Builds an error from its parts (as found in a JSON body, a redirect's query or
-    /// fragment, or a `WWW-Authenticate` header). Text is trimmed of control
-    /// characters and the description cut to a sane length.
-    pub fn from_parts(
-        status: Option<StatusCode>,
-        error: &str,
-        description: Option<&str>,
-        uri: Option<&str>,
-    ) -> Self {
-        Self {
-            code: OAuthErrorCode::parse(&printable(error, 64)),
-            description: description.map(|d| printable(d, MAX_DESCRIPTION)),
-            uri: uri.map(|u| printable(u, MAX_DESCRIPTION)),
-            status,
-        }
-    }
-}
-
-impl fmt::Display for OAuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OAuth error `{}`", self.code)?;
-        if let Some(status) = self.status {
-            write!(f, " (HTTP {})", status.as_u16())?;
-        }
-        if let Some(d) = &self.description {
-            write!(f, ": {d}")?;
-        }
-        if let Some(u) = &self.uri {
-            write!(f, " (see {u})")?;
-        }
-        Ok(())
-    }
-}
-
-/// `text` with control characters replaced and cut to `max` characters.
-pub(crate) fn printable(text: &str, max: usize) -> String {
+/// `text` with control characters replaced and cut to `max` characters: what a
+/// server said, made safe to put in an error message or a log line.
+pub fn printable(text: &str, max: usize) -> String {
     let mut out: String = text
         .chars()
         .take(max)
@@ -349,36 +256,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_rfc6749_error_body() {
-        let body = br#"{"error":"invalid_grant","error_description":"refresh token expired","error_uri":"https://example.com/e"}"#;
-        let e = OAuthError::from_json(Some(StatusCode::BAD_REQUEST), body).unwrap();
-        assert_eq!(e.code, OAuthErrorCode::InvalidGrant);
-        assert_eq!(e.description.as_deref(), Some("refresh token expired"));
-        assert_eq!(
-            e.to_string(),
-            "OAuth error `invalid_grant` (HTTP 400): refresh token expired (see https://example.com/e)"
-        );
-    }
-
-    #[test]
-    fn unknown_codes_and_non_errors() {
-        let e = OAuthError::from_json(None, br#"{"error":"slow_down"}"#).unwrap();
-        assert_eq!(e.code, OAuthErrorCode::Other("slow_down".into()));
-        assert!(OAuthError::from_json(None, br#"{"access_token":"x"}"#).is_none());
-        assert!(OAuthError::from_json(None, b"<html>").is_none());
-        assert!(OAuthError::from_json(None, br#"{"error":42}"#).is_none());
-    }
-
-    #[test]
-    fn long_descriptions_are_cut_and_cleaned() {
-        let long = "a\n".repeat(500);
-        let e = OAuthError::from_parts(None, "invalid_request", Some(&long), None);
-        let d = e.description.unwrap();
-        assert!(d.chars().count() <= MAX_DESCRIPTION + 1);
-        assert!(!d.contains('\n'));
-    }
-
-    #[test]
     fn transient_classification() {
         let s = |code| Error::Status {
             status: StatusCode::from_u16(code).unwrap(),
@@ -387,9 +264,18 @@ mod tests {
         assert!(s(503).is_transient());
         assert!(s(429).is_transient());
         assert!(!s(400).is_transient());
-        let grant = Error::OAuth(OAuthError::from_parts(None, "invalid_grant", None, None));
+        #[derive(Debug, thiserror::Error)]
+        #[error("refused")]
+        struct Said;
+        let grant = Error::refused(Refusal::GrantRejected, Said);
         assert!(!grant.is_transient());
-        assert_eq!(grant.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+        assert_eq!(grant.refusal(), Some(Refusal::GrantRejected));
+        assert!(grant.source_as::<Said>().is_some());
+        assert!(Error::refused(Refusal::Unavailable, Said).is_transient());
+        let again = Error::SignInRequired {
+            reason: "the refresh token was refused".into(),
+        };
+        assert_eq!(again.refusal(), Some(Refusal::GrantRejected));
     }
 
     #[test]

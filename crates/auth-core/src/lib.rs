@@ -30,16 +30,19 @@
 //! ```
 //!
 //! - [`CredentialProvider`] works on [`http`] requests ([`AuthRequest`]), so the core
-//!   does not depend on an HTTP client; the `reqwest` feature (on by default) adds
-//!   [`reqwest::HttpClient`], [`reqwest::authorize_reqwest`] and
-//!   [`reqwest::AuthorizedClient`].
+//!   does not depend on an HTTP client: [`http::HttpClient`] applies the workspace's
+//!   HTTP policy over any [`http::Transport`], and [`http::AuthorizedClient`] authorizes
+//!   each attempt. The `reqwest` feature (on by default) adds the default transport,
+//!   [`reqwest::ReqwestTransport`] (from the application's own `reqwest::Client` or
+//!   with defaults), and [`reqwest::authorize_reqwest`].
 //! - [`Token`], [`TokenSource`] and [`CachingProvider`]: lock-free reads,
 //!   single-flight and proactive refresh ([`RefreshPolicy`]), a [`TokenStore`] that
 //!   can be shared between processes.
 //! - [`QuotaStore`]: request counters per time window, shared the same way.
 //! - [`Clock`]: [`SystemClock`], and [`ManualClock`] for tests.
 //! - [`http`](mod@http): the HTTP defaults every crate uses.
-//! - [`Error`]: one error type, with OAuth error responses as [`Error::OAuth`].
+//! - [`Error`]: one error type; a server's refusal in its scheme's terms is
+//!   [`Error::Refused`], sorted by [`Refusal`].
 //!
 //! Secrets are [`SecretString`]s from the moment they enter: redacted in `Debug`,
 //! absent from `Display` and errors, zeroized on drop.
@@ -52,6 +55,7 @@ mod clock;
 mod compare;
 mod error;
 pub mod http;
+pub mod internal;
 mod provider;
 mod quota;
 #[cfg(feature = "reqwest")]
@@ -59,12 +63,26 @@ pub mod reqwest;
 mod source;
 mod store;
 mod token;
-pub mod trace;
+mod trace;
+
+/// Without the `reqwest` feature there is no default transport.
+#[cfg(not(feature = "reqwest"))]
+impl http::HttpClient {
+    /// What a crate uses when the application gave it no client: with the `reqwest`
+    /// feature the default transport; without it, as here, an [`Error::Config`] saying
+    /// that a client over the application's own transport must be given.
+    pub fn try_default() -> Result<Self, Error> {
+        Err(Error::Config(
+            "no HTTP transport: give an HttpClient over your own transport, or enable \
+             the default one (the `reqwest` feature)"
+                .into(),
+        ))
+    }
+}
 
 pub use cache::{CachedToken, CachingProvider, CachingProviderBuilder};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
-pub use compare::constant_time_eq;
-pub use error::{Error, OAuthError, OAuthErrorCode, SharedSource};
+pub use error::{Error, Refusal, SharedSource};
 pub use provider::{AuthRequest, Authorize, CredentialProvider};
 pub use quota::{InMemoryQuotaStore, QuotaStore};
 pub use secrecy::{ExposeSecret, SecretString};

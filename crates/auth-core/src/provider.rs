@@ -14,7 +14,8 @@ use crate::Error;
 
 /// The request a provider authorizes: an [`http::Request`] with its body as bytes, so
 /// that schemes which sign the body (OAuth 1.0a form parameters, `oauth_body_hash`)
-/// can read it. Independent of any HTTP client; see [`crate::reqwest`] for reqwest.
+/// can read it. Independent of any HTTP client (see the crate documentation for the
+/// adapters).
 pub type AuthRequest = http::Request<Bytes>;
 
 /// Adds what a scheme needs (a header, a query parameter, a signature) to a request.
@@ -64,6 +65,16 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
     /// that a client does not repeat a request that will be refused the same way.
     fn invalidate(&self, request: &AuthRequest) -> bool {
         let _ = request;
+        false
+    }
+
+    /// Whether [`authorize`](Self::authorize) reads the body of a request with these
+    /// parts (an OAuth 1.0a signature over a form body, or its body hash). Adapters over
+    /// streamed bodies (a `tower` service, a middleware) buffer the body only when this
+    /// says so, and otherwise authorize an [`AuthRequest`] with an empty body. The
+    /// default is `false`: headers and the URI are all most schemes look at.
+    fn reads_body(&self, parts: &http::request::Parts) -> bool {
+        let _ = parts;
         false
     }
 }
@@ -122,6 +133,10 @@ impl<P: CredentialProvider + ?Sized> CredentialProvider for Arc<P> {
     fn invalidate(&self, request: &AuthRequest) -> bool {
         (**self).invalidate(request)
     }
+
+    fn reads_body(&self, parts: &http::request::Parts) -> bool {
+        (**self).reads_body(parts)
+    }
 }
 
 impl<P: CredentialProvider + ?Sized> CredentialProvider for Box<P> {
@@ -131,5 +146,9 @@ impl<P: CredentialProvider + ?Sized> CredentialProvider for Box<P> {
 
     fn invalidate(&self, request: &AuthRequest) -> bool {
         (**self).invalidate(request)
+    }
+
+    fn reads_body(&self, parts: &http::request::Parts) -> bool {
+        (**self).reads_body(parts)
     }
 }

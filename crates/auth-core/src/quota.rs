@@ -1,5 +1,5 @@
 //! [`QuotaStore`]: request counters per time window, for limits that a vendor sets
-//! per organization rather than per process (BeProduct's daily quota).
+//! per organization rather than per process (a vendor's daily request quota).
 //!
 //! A window is named by the moment it ends: every process that agrees on the
 //! window's end counts in the same window, and a counter is forgotten once its

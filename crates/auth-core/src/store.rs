@@ -24,20 +24,20 @@ use async_trait::async_trait;
 
 use crate::{Error, Token};
 
-/// The key a token is stored under, for example `bindeo:client:my-app`.
+/// The key a token is stored under, for example `shop:client:my-app`.
 ///
 /// Parts are joined with `:`, and every `%` and `:` inside a part is written as `%25`
 /// and `%3A`, so distinct lists of parts always give distinct keys:
-/// `["binokula", "acme:b", "c@x"]` is `binokula:acme%3Ab:c@x` and
-/// `["binokula", "acme", "b:c@x"]` is `binokula:acme:b%3Ac@x`.
+/// `["shop", "acme:b", "c@x"]` is `shop:acme%3Ab:c@x` and
+/// `["shop", "acme", "b:c@x"]` is `shop:acme:b%3Ac@x`.
 ///
 /// ```
 /// use auth_core::StoreKey;
 ///
-/// let a = StoreKey::new(["binokula", "acme:b", "c@x"]);
-/// let b = StoreKey::new(["binokula", "acme", "b:c@x"]);
+/// let a = StoreKey::new(["shop", "acme:b", "c@x"]);
+/// let b = StoreKey::new(["shop", "acme", "b:c@x"]);
 /// assert_ne!(a, b);
-/// assert_eq!(a.as_str(), "binokula:acme%3Ab:c@x");
+/// assert_eq!(a.as_str(), "shop:acme%3Ab:c@x");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoreKey(String);
@@ -70,8 +70,9 @@ impl StoreKey {
         &self.0
     }
 
-    /// The first part, as escaped: by convention the vendor (`bindeo`, `bookingtime`).
-    pub fn vendor(&self) -> &str {
+    /// The first part, as escaped: by convention the crate or API the token is for
+    /// (it names the `token_fetch` span's `vendor` field).
+    pub fn namespace(&self) -> &str {
         self.0.split(':').next().unwrap_or_default()
     }
 }
@@ -288,8 +289,8 @@ mod tests {
     #[test]
     fn keys_escape_their_separator() {
         assert_ne!(
-            StoreKey::new(["binokula", "acme:b", "c@x"]),
-            StoreKey::new(["binokula", "acme", "b:c@x"])
+            StoreKey::new(["shop", "acme:b", "c@x"]),
+            StoreKey::new(["shop", "acme", "b:c@x"])
         );
         assert_ne!(StoreKey::new(["a%3Ab"]), StoreKey::new(["a:b"]));
         assert_eq!(StoreKey::new(["a%", ":"]).as_str(), "a%25:%3A");

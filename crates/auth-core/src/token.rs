@@ -78,7 +78,7 @@ impl Token {
         self
     }
 
-    /// Sets when the refresh token expires, if the server said (bookingtime's 30 days,
+    /// Sets when the refresh token expires, if the server said (a documented 30 days,
     /// a `refresh_expires_in`). A store keeps the token until then.
     #[must_use]
     pub fn refresh_expires_at(mut self, at: SystemTime) -> Self {
@@ -201,7 +201,7 @@ impl fmt::Debug for Token {
 /// renewed between 4 min 15 s and 4 min 30 s after issue, and a 1-hour token between
 /// 51 and 54 minutes: in both cases well before expiry and late enough not to waste
 /// tokens. A margin in proportion to the lifetime is what makes one policy work for
-/// bookingtime's 5-minute tokens and Binokula's or Bindeo's 1-hour ones.
+/// 5-minute tokens and 1-hour ones alike.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RefreshPolicy {
     /// What callers get while a due token is renewed.
@@ -224,7 +224,7 @@ pub enum Renewal {
     #[default]
     Background,
     /// They wait for the new token. For vendors where issuing a new token revokes the
-    /// old one (Binokula keeps one active token per user): handing out the old token
+    /// old one (a vendor that keeps one active token per user): handing out the old token
     /// during the renewal would hand out a token about to be replaced.
     Blocking,
 }

@@ -16,7 +16,7 @@ use tracing::{Instrument as _, Span};
 ///     latency_ms = tracing::field::Empty,
 /// );
 /// let result: Result<u8, ()> =
-///     auth_core::trace::record_outcome(&span, std::time::Instant::now(), async { Ok(1) }).await;
+///     auth_core::internal::record_outcome(&span, std::time::Instant::now(), async { Ok(1) }).await;
 /// assert_eq!(result, Ok(1));
 /// # }
 /// ```

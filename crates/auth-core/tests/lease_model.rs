@@ -363,7 +363,7 @@ impl World {
         };
         Arc::new(
             CachingProvider::builder(source)
-                .shared_clock(Arc::clone(&self.clock) as Arc<dyn Clock>)
+                .clock(Arc::clone(&self.clock) as Arc<dyn Clock>)
                 .store(
                     Arc::clone(&self.store) as Arc<dyn TokenStore>,
                     StoreKey::new(["model", "rotating"]),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use auth_core::http::{HttpPolicy, HttpResponse, ensure_secure_url};
-use auth_core::{CachingProvider, Error, ManualClock, OAuthError, SecretString, Token};
+use auth_core::{CachingProvider, Error, ManualClock, Refusal, SecretString, Token};
 use auth_testkit::generic::GenericTokenSource;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -43,7 +43,7 @@ proptest! {
             Arc::new(clock.clone()),
         ).expect("source");
         check(&format!("{source:?}"), &secret)?;
-        let provider = CachingProvider::builder(source).clock(clock).build();
+        let provider = CachingProvider::builder(source).clock(Arc::new(clock)).build();
         check(&format!("{provider:?}"), &secret)?;
 
         // Errors built from places a secret can hide: URLs, JSON bodies, HTML bodies.
@@ -77,8 +77,11 @@ proptest! {
                 check(&format!("{e} {e:?}"), &secret)?;
             }
         }
-        let oauth = Error::OAuth(OAuthError::from_parts(Some(StatusCode::BAD_REQUEST), "invalid_grant", None, None));
-        check(&format!("{oauth} {oauth:?}"), &secret)?;
+        #[derive(Debug, thiserror::Error)]
+        #[error("refused (HTTP {0})")]
+        struct Said(StatusCode);
+        let refused = Error::refused(Refusal::GrantRejected, Said(StatusCode::BAD_REQUEST));
+        check(&format!("{refused} {refused:?}"), &secret)?;
     }
 }
 

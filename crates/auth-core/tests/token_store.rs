@@ -31,7 +31,7 @@ fn provider(
     .expect("source");
     Arc::new(
         CachingProvider::builder(source)
-            .shared_clock(Arc::clone(clock))
+            .clock(Arc::clone(clock))
             .store(store, StoreKey::new(["generic", CLIENT_ID]))
             .policy(RefreshPolicy::default())
             .build(),

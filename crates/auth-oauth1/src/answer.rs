@@ -1,7 +1,8 @@
 //! Form-encoded answers of the three-legged flow (RFC 5849 §2.1, §2.3), and the
 //! `oauth_problem` answers of the OAuth Problem Reporting extension.
 
-use auth_core::{SecretString, http::looks_like_html};
+use auth_core::SecretString;
+use auth_core::internal::looks_like_html;
 use http::HeaderMap;
 
 use crate::{Error, TokenCredentials};
@@ -55,7 +56,7 @@ pub fn parse_credentials_answer(
     if !(200..300).contains(&status) {
         return Err(Error::Core(auth_core::Error::Status {
             status: http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY),
-            excerpt: auth_core::http::body_excerpt(body),
+            excerpt: auth_core::internal::body_excerpt(body),
         }));
     }
     let token = token
@@ -69,11 +70,9 @@ pub fn parse_credentials_answer(
     })
 }
 
+/// What the server said, safe for an error message: 120 characters at most.
 fn printable(text: &str) -> String {
-    text.chars()
-        .take(120)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    auth_core::internal::printable(text, 120)
 }
 
 #[cfg(test)]

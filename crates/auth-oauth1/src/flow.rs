@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use auth_core::http::HttpClient;
 use auth_core::http::Repeat;
-use auth_core::reqwest::HttpClient;
 use auth_core::{AuthRequest, Clock};
 use bytes::Bytes;
 use url::Url;
@@ -189,7 +189,7 @@ impl Flow {
             outcome = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        auth_core::trace::record_outcome(
+        auth_core::internal::record_outcome(
             &span,
             std::time::Instant::now(),
             self.post_signed(signer, url, options),
@@ -207,16 +207,9 @@ impl Flow {
             .body(Bytes::new())
             .map_err(|_| Error::InvalidUri("the endpoint is not a valid URI"))?;
         signer.sign_with(&mut request, options)?;
-        let mut outgoing = self
-            .http
-            .reqwest()
-            .post(url.clone())
-            .build()
-            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-        *outgoing.headers_mut() = request.headers().clone();
         // A credential request carries a nonce (and a verifier) the server may already
         // have spent: sent again only when it never reached the server.
-        let response = self.http.send_as(outgoing, Repeat::Unsent).await?;
+        let response = self.http.send_as(request, Repeat::Unsent).await?;
         if response.status.is_redirection() {
             return Err(Error::Core(response.to_error()));
         }

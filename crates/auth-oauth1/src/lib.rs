@@ -38,8 +38,8 @@
 //!   [`AuthorizationHeader::parse`];
 //! - [`Signer`]: HMAC-SHA1, HMAC-SHA256, HMAC-SHA512, PLAINTEXT and RSA-SHA256, an
 //!   optional realm and `oauth_body_hash`, as a [`auth_core::CredentialProvider`];
-//! - [`Flow`] (feature `reqwest`, default): the three-legged flow, with
-//!   [`parse_credentials_answer`] for its form-encoded answers;
+//! - [`Flow`]: the three-legged flow over any transport (auth-core's `HttpClient`),
+//!   with [`parse_credentials_answer`] for its form-encoded answers;
 //! - [`Verifier`]: for servers and tests, constant-time, with a timestamp window and a
 //!   [`NonceStore`] for replay detection.
 
@@ -50,7 +50,6 @@ mod answer;
 mod base_string;
 mod encode;
 mod error;
-#[cfg(feature = "reqwest")]
 mod flow;
 mod header;
 mod hmac_sha1;
@@ -63,7 +62,6 @@ pub use answer::{CredentialsAnswer, parse_credentials_answer};
 pub use base_string::{ProtocolPairs, base_string, is_form_urlencoded};
 pub use encode::{OAUTH_ENCODE_SET, encode};
 pub use error::Error;
-#[cfg(feature = "reqwest")]
 pub use flow::{Flow, FlowEndpoints};
 pub use header::AuthorizationHeader;
 pub use signature::{RsaPrivateKey, SignatureMethod, VerifyingKey, hmac_sha1};

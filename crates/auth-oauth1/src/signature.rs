@@ -9,7 +9,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::{ExposeSecret, SecretString, constant_time_eq};
+use auth_core::internal::constant_time_eq;
+use auth_core::{ExposeSecret, SecretString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};

@@ -457,4 +457,14 @@ impl CredentialProvider for Signer {
     fn authorize<'a>(&'a self, request: &'a mut AuthRequest) -> Authorize<'a> {
         Authorize::ready(self.sign(request).map_err(Into::into))
     }
+
+    /// A form body's parameters are signed (RFC 5849 §3.4.1.3.1), and with
+    /// [`body_hash`](SignerBuilder::body_hash) any other body is hashed.
+    fn reads_body(&self, parts: &http::request::Parts) -> bool {
+        let content_type = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        self.body_hash || is_form_urlencoded(content_type)
+    }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth_core::{Clock, SystemClock, constant_time_eq, unix_seconds};
+use auth_core::internal::constant_time_eq;
+use auth_core::{Clock, SystemClock, unix_seconds};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::Uri;

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::http::HttpClient;
 use auth_core::http::{HttpPolicy, HttpResponse};
-use auth_core::reqwest::HttpClient;
 use auth_core::{AuthRequest, Clock, ManualClock, SecretString};
 use auth_oauth1::{
     Consumer, Error, Flow, FlowEndpoints, SignOptions, Signer, TokenCredentials,
@@ -30,7 +30,7 @@ fn fixture(config: OAuth1Config) -> Fixture {
     Fixture {
         clock,
         server,
-        http: HttpClient::new(HttpPolicy::default()).unwrap(),
+        http: HttpClient::with_policy(HttpPolicy::default()).unwrap(),
     }
 }
 
@@ -89,14 +89,7 @@ impl Fixture {
             Some(o) => signer.sign_with(&mut request, &o).unwrap(),
             None => signer.sign(&mut request).unwrap(),
         }
-        let mut outgoing = self
-            .http
-            .reqwest()
-            .get(request.uri().to_string())
-            .build()
-            .unwrap();
-        *outgoing.headers_mut() = request.headers().clone();
-        self.http.send(outgoing).await.unwrap()
+        self.http.send(request).await.unwrap()
     }
 
     fn signer(&self, access: TokenCredentials) -> Signer {

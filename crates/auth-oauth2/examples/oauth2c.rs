@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
 use auth_oauth2::oidc::{AuthorizationRequest, OidcProvider};
 use auth_oauth2::{ClientAuth, OAuth2Client, TokenResponse};

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use auth_core::http::HttpClient;
 use auth_core::http::Repeat;
-use auth_core::reqwest::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString, SystemClock};
+use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use url::Url;
 
@@ -99,7 +100,8 @@ impl OAuth2ClientBuilder {
         self
     }
 
-    /// The HTTP client (default: [`HttpClient::with_defaults`]).
+    /// The HTTP client: the policy over the application's transport (default: reqwest
+    /// with the workspace's defaults, with the `reqwest` feature).
     #[must_use]
     pub fn http(mut self, http: HttpClient) -> Self {
         self.http = Some(http);
@@ -131,7 +133,7 @@ impl OAuth2ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => HttpClient::with_defaults()?,
+            None => HttpClient::try_default()?,
         };
         let parse = |u: &str| -> Result<Url, Error> {
             let url = Url::parse(u).map_err(|_| Error::Config(format!("{u:?} is not a URL")))?;
@@ -226,7 +228,7 @@ impl OAuth2Client {
             "refresh_token" => self.inner.refresh_repeat,
             _ => Repeat::Unsent,
         };
-        auth_core::trace::record_outcome(&span, std::time::Instant::now(), async {
+        auth_core::internal::record_outcome(&span, std::time::Instant::now(), async {
             let response = self.post(&self.inner.token_url, params, repeat).await?;
             Ok(parse_token_response(
                 response.status,
@@ -318,9 +320,7 @@ impl OAuth2Client {
         let mut params = vec![("token", token.expose_secret())];
         params.extend(hint.map(|h| ("token_type_hint", h.as_str())));
         // Revoking twice is revoking once (RFC 7009 §2.2): safe to repeat.
-        self.post(url, &params, Repeat::Safe)
-            .await?
-            .error_for_status()?;
+        crate::error_for_status(self.post(url, &params, Repeat::Safe).await?)?;
         Ok(())
     }
 
@@ -332,19 +332,15 @@ impl OAuth2Client {
     ) -> Result<auth_core::http::HttpResponse, Error> {
         let inner = &self.inner;
         let request = endpoint_request(inner.auth, &inner.client_id, inner.secret.as_ref(), params);
-        let mut builder = inner
-            .http
-            .reqwest()
-            .post(url.clone())
+        let mut builder = http::Request::post(url.as_str())
             .header(CONTENT_TYPE, request.content_type)
-            .header(ACCEPT, "application/json")
-            .body(request.body);
+            .header(ACCEPT, "application/json");
         if let Some(authorization) = request.authorization {
             builder = builder.header(AUTHORIZATION, authorization);
         }
         let request = builder
-            .build()
-            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+            .body(Bytes::from(request.body))
+            .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
         Ok(inner.http.send_as(request, repeat).await?)
     }
 }

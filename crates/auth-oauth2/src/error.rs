@@ -1,6 +1,6 @@
 //! [`Error`]: what an OAuth 2.0 or OpenID Connect operation can fail with.
 
-use auth_core::OAuthError;
+use crate::{OAuthError, OAuthErrorCode};
 
 /// Why an ID token was refused. Deliberately coarse about signatures: it never says
 /// which byte differed.
@@ -71,18 +71,19 @@ pub enum Error {
     /// A configuration value was refused.
     #[error("invalid OAuth 2.0 configuration: {0}")]
     Config(String),
-    /// Transport, status, OAuth error responses and parsing failures shared with every
-    /// crate; `invalid_grant` on a refresh for a user grant is
-    /// [`auth_core::Error::SignInRequired`].
+    /// Transport, status and parsing failures shared with every crate, and OAuth error
+    /// responses as [`auth_core::Error::Refused`] (the [`OAuthError`] inside, see
+    /// [`oauth_code`](Error::oauth_code)); `invalid_grant` on a refresh for a user
+    /// grant is [`auth_core::Error::SignInRequired`].
     #[error(transparent)]
     Core(#[from] auth_core::Error),
 }
 
 impl Error {
     /// The OAuth error code, if the server answered with one.
-    pub fn oauth_code(&self) -> Option<&auth_core::OAuthErrorCode> {
+    pub fn oauth_code(&self) -> Option<&OAuthErrorCode> {
         match self {
-            Error::Core(e) => e.oauth_code(),
+            Error::Core(e) => e.source_as::<OAuthError>().map(|o| &o.code),
             Error::Authorization(e) => Some(&e.code),
             _ => None,
         }

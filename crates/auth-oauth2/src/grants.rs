@@ -27,9 +27,9 @@ use std::fmt;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use auth_core::{Error as CoreError, OAuthErrorCode, SecretString, Token, TokenSource};
+use auth_core::{Error as CoreError, SecretString, Token, TokenSource};
 
-use crate::{Error, OAuth2Client, PkceVerifier, TokenResponse};
+use crate::{Error, OAuth2Client, OAuthErrorCode, PkceVerifier, TokenResponse};
 
 /// Scope and extra parameters sent with every request of a grant.
 #[derive(Debug, Clone, Default)]

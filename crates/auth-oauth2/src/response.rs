@@ -5,8 +5,10 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use auth_core::http::{body_excerpt, looks_like_html};
-use auth_core::{Error as CoreError, OAuthError, SecretString, Token};
+use auth_core::internal::{body_excerpt, looks_like_html};
+use auth_core::{Error as CoreError, SecretString, Token};
+
+use crate::OAuthError;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
@@ -117,10 +119,12 @@ pub fn parse_token_response(
     body: &[u8],
 ) -> Result<TokenResponse, CoreError> {
     if status.is_redirection() {
-        return Err(CoreError::Redirect { status });
+        return Err(CoreError::Redirect {
+            status: Some(status),
+        });
     }
     if let Some(oauth) = OAuthError::from_json(Some(status), body) {
-        return Err(CoreError::OAuth(oauth));
+        return Err(oauth.into());
     }
     if looks_like_html(headers, body) {
         return Err(invalid(status, "the server answered with an HTML page"));
@@ -327,8 +331,9 @@ mod tests {
             r#"{"error":"invalid_grant","error_description":"expired"}"#,
         );
         match r {
-            Err(CoreError::OAuth(e)) => {
-                assert_eq!(e.code, auth_core::OAuthErrorCode::InvalidGrant);
+            Err(e) if e.source_as::<OAuthError>().is_some() => {
+                let e = e.source_as::<OAuthError>().unwrap();
+                assert_eq!(e.code, crate::OAuthErrorCode::InvalidGrant);
                 assert_eq!(e.status, Some(StatusCode::BAD_REQUEST));
             }
             other => panic!("expected an OAuth error, got {other:?}"),

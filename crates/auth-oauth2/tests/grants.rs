@@ -7,14 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{
-    CachingProvider, Clock, Error as CoreError, ExposeSecret, ManualClock, OAuthErrorCode,
-    RefreshPolicy, SecretString, Token, TokenSource,
+    CachingProvider, Clock, Error as CoreError, ExposeSecret, ManualClock, RefreshPolicy,
+    SecretString, Token, TokenSource,
 };
 use auth_oauth2::{
-    AuthorizationCode, ClientAuth, ClientCredentials, Error, GrantParams, OAuth2Client, Password,
-    PkceVerifier, RefreshToken, TokenTypeHint,
+    AuthorizationCode, ClientAuth, ClientCredentials, Error, GrantParams, OAuth2Client,
+    OAuthErrorCode, Password, PkceVerifier, RefreshToken, TokenTypeHint,
 };
 use auth_testkit::Fault;
 use auth_testkit::oauth2::{
@@ -55,7 +55,7 @@ impl Fixture {
 
     fn provider<S: TokenSource + 'static>(&self, source: S) -> CachingProvider<S> {
         CachingProvider::builder(source)
-            .clock(self.clock.clone())
+            .clock(Arc::new(self.clock.clone()))
             .policy(RefreshPolicy::default().without_jitter())
             .build()
     }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{Clock, Error as CoreError, ExposeSecret, ManualClock, SecretString, unix_seconds};
 use auth_oauth2::oidc::{Algorithm, OidcProvider};
 use auth_oauth2::{ClientAuth, Error, IdTokenError};

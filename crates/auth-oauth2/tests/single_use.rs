@@ -9,12 +9,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::http::HttpClient;
 use auth_core::http::{HttpPolicy, Repeat, RetryPolicy};
-use auth_core::reqwest::HttpClient;
 use auth_core::{Clock, Error as CoreError, ExposeSecret, ManualClock, SecretString};
 use auth_oauth2::{ClientAuth, Error, OAuth2Client, PkceVerifier};
 use auth_testkit::Fault;
-use auth_testkit::oauth2::{AuthServer, AuthServerConfig, TOKEN_PATH, consent};
+use auth_testkit::oauth2::{AuthServer, AuthServerConfig, TOKEN_PATH};
 use http::StatusCode;
 
 const ID: &str = "app";
@@ -34,7 +34,7 @@ fn client_at(token_url: &str, clock: &ManualClock, refresh: Repeat) -> OAuth2Cli
     OAuth2Client::builder(ID, token_url)
         .secret(SecretString::from(SECRET))
         .auth(ClientAuth::Basic)
-        .http(HttpClient::new(HttpPolicy::default().with_retry(retry)).unwrap())
+        .http(HttpClient::with_policy(HttpPolicy::default().with_retry(retry)).unwrap())
         .clock(Arc::new(clock.clone()) as Arc<dyn Clock>)
         .repeat_refresh(refresh)
         .build()
@@ -42,19 +42,21 @@ fn client_at(token_url: &str, clock: &ManualClock, refresh: Repeat) -> OAuth2Cli
 }
 
 async fn code(server: &AuthServer, verifier: &PkceVerifier) -> String {
-    let mut url = server.endpoint(|e| &e.authorize);
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", ID)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("state", "s")
-        .append_pair("code_challenge", &verifier.challenge())
-        .append_pair("code_challenge_method", "S256");
-    let back = consent(url.as_str()).await.unwrap();
-    back.query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
+    server
+        .code_for(ID, REDIRECT, Some(&verifier.challenge()))
+        .await
         .unwrap()
+}
+
+/// A signed-in user: the answer of a code exchange, with its refresh token.
+async fn signed_in(server: &AuthServer, client: &OAuth2Client) -> SecretString {
+    let verifier = PkceVerifier::random();
+    let code = code(server, &verifier).await;
+    let first = client
+        .exchange_code(&code, Some(&verifier), REDIRECT, &[])
+        .await
+        .unwrap();
+    first.refresh_token.unwrap()
 }
 
 fn is_502(e: &Error) -> bool {
@@ -89,13 +91,7 @@ async fn a_code_committed_behind_a_502_is_sent_once_and_the_502_is_reported() {
 async fn a_rotating_refresh_committed_behind_a_502_is_sent_once() {
     let (clock, server) = strict();
     let client = client_at(server.token_url().as_str(), &clock, Repeat::Unsent);
-    let verifier = PkceVerifier::random();
-    let code = code(&server, &verifier).await;
-    let first = client
-        .exchange_code(&code, Some(&verifier), REDIRECT, &[])
-        .await
-        .unwrap();
-    let refresh = first.refresh_token.clone().unwrap();
+    let refresh = signed_in(&server, &client).await;
     server
         .server()
         .inject_on(TOKEN_PATH, Fault::CommitThen(StatusCode::BAD_GATEWAY), 1);
@@ -114,22 +110,14 @@ async fn without_the_rule_the_repeat_burns_the_family() {
     // what the issue described, an invalid_grant and a revoked family.
     let (clock, server) = strict();
     let client = client_at(server.token_url().as_str(), &clock, Repeat::Safe);
-    let verifier = PkceVerifier::random();
-    let code = code(&server, &verifier).await;
-    let first = client
-        .exchange_code(&code, Some(&verifier), REDIRECT, &[])
-        .await
-        .unwrap();
+    let refresh = signed_in(&server, &client).await;
     server
         .server()
         .inject_on(TOKEN_PATH, Fault::CommitThen(StatusCode::BAD_GATEWAY), 1);
-    let error = client
-        .refresh(first.refresh_token.as_ref().unwrap(), None, &[])
-        .await
-        .unwrap_err();
+    let error = client.refresh(&refresh, None, &[]).await.unwrap_err();
     assert_eq!(
         error.oauth_code(),
-        Some(&auth_core::OAuthErrorCode::InvalidGrant)
+        Some(&auth_oauth2::OAuthErrorCode::InvalidGrant)
     );
     assert_eq!(server.reuse_detections(), 1);
     assert_eq!(server.revoked_families(), 1);
@@ -180,7 +168,7 @@ async fn a_connection_refused_before_the_request_was_written_is_retried() {
     let client = OAuth2Client::builder(ID, &token_url)
         .secret(SecretString::from(SECRET))
         .http(
-            HttpClient::new(
+            HttpClient::with_policy(
                 HttpPolicy::default().with_retry(
                     RetryPolicy::default()
                         .with_base_delay(Duration::from_millis(40))

@@ -16,7 +16,7 @@ use auth_core::{
 };
 use auth_oauth2::{GrantParams, OAuth2Client, RefreshToken};
 use auth_store_redis::RedisStore;
-use auth_testkit::oauth2::{AuthServer, AuthServerConfig, TOKEN_PATH, consent};
+use auth_testkit::oauth2::{AuthServer, AuthServerConfig, TOKEN_PATH};
 use auth_testkit::redis::RedisServer;
 
 const ID: &str = "lifecycle-app";
@@ -41,18 +41,7 @@ impl World {
                 .access_lifetime(LIFETIME),
         )
         .unwrap();
-        let mut url = auth.endpoint(|e| &e.authorize);
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", ID)
-            .append_pair("redirect_uri", REDIRECT)
-            .append_pair("state", "s");
-        let back = consent(url.as_str()).await.unwrap();
-        let code = back
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .unwrap();
+        let code = auth.code_for(ID, REDIRECT, None).await.unwrap();
         let first = client(&auth)
             .exchange_code(&code, None, REDIRECT, &[])
             .await

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use auth_core::http::HttpClient;
 use auth_core::http::HttpPolicy;
-use auth_core::reqwest::HttpClient;
-use auth_core::{Clock, Error, ExposeSecret, SecretString, Token, TokenSource, constant_time_eq};
+use auth_core::internal::constant_time_eq;
+use auth_core::{Clock, Error, ExposeSecret, SecretString, Token, TokenSource};
 use http::{Method, StatusCode};
 use serde::Deserialize;
 use url::Url;
@@ -194,7 +195,7 @@ impl GenericTokenSource {
         client_secret: SecretString,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
-        let http = HttpClient::new(policy)?;
+        let http = HttpClient::with_policy(policy)?;
         http.check_url(&token_url)?;
         Ok(Self {
             http,
@@ -222,15 +223,17 @@ impl TokenSource for GenericTokenSource {
     }
 
     async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, Error> {
-        let request = self
-            .http
-            .reqwest()
-            .post(self.token_url.clone())
-            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+        use base64::Engine as _;
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            self.client_id,
+            self.client_secret.expose_secret()
+        ));
+        let request = http::Request::post(self.token_url.as_str())
+            .header("authorization", format!("Basic {credentials}"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .build()
-            .map_err(|e| Error::Request(e.without_url().to_string()))?;
+            .body(bytes::Bytes::from_static(b"grant_type=client_credentials"))
+            .map_err(|e| Error::Request(format!("cannot build the request: {e}")))?;
         // client_credentials spends nothing: repeated after a 5xx or 429 like a read.
         let response = self
             .http

@@ -81,6 +81,9 @@ impl ServerBuilder {
 
     /// Binds `127.0.0.1:0` and starts serving on a thread of its own.
     pub fn start(self) -> io::Result<TestServer> {
+        // Tests talk to the servers with reqwest clients of their own: TLS needs a
+        // process-wide crypto provider in place (see `ensure_crypto_provider`).
+        auth_core::reqwest::ensure_crypto_provider();
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;

@@ -1,16 +1,25 @@
-//! The HTTP defaults every crate uses, independent of any HTTP client: timeouts, the
-//! body cap, the retry policy, the HTTPS rule, and reading a response into a typed
-//! outcome. [`crate::reqwest`] applies them to reqwest.
+//! HTTP for every crate, independent of any HTTP client: a [`Transport`] moves the
+//! bytes (the default one, see the crate documentation, or the application's own), and
+//! [`HttpClient`] applies the policy above it: timeouts, the body cap, the retry
+//! classes, the HTTPS rule, no redirects; [`HttpResponse`] reads an answer into a typed
+//! outcome; [`AuthorizedClient`] authorizes each attempt with a provider.
 
-mod response;
-mod retry;
+mod client;
+pub(crate) mod response;
+pub(crate) mod retry;
+mod transport;
 mod url_policy;
 
 use std::time::Duration;
 
-pub use response::{HttpResponse, body_excerpt, looks_like_html};
-pub use retry::{Repeat, RetryPolicy, parse_retry_after};
-pub use url_policy::{ensure_secure_url, is_loopback_host, redacted_url};
+pub use client::{AuthorizedClient, HttpClient};
+pub use response::{ApiFailure, HttpResponse};
+pub(crate) use retry::parse_retry_after;
+pub use retry::{Repeat, RetryPolicy};
+pub use transport::{
+    BoxError, ResponseBody, Transport, TransportError, TransportErrorKind, TransportFuture,
+};
+pub use url_policy::{base_url, ensure_secure_url, is_loopback_host, redacted_url};
 
 /// Limits for every request a crate in this workspace sends.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,8 +4,25 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::Error;
 use crate::error::printable;
-use crate::{Error, OAuthError};
+
+/// Why a vendor API call failed, as [`HttpResponse::api_answer`] sorts it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiFailure {
+    /// The answer did not come from the API (a redirect, an HTML page).
+    #[error(transparent)]
+    Foreign(Error),
+    /// The API refused, with this status and what it said (secret-free).
+    #[error("the API answered {status}: {message}")]
+    Api {
+        /// The status.
+        status: StatusCode,
+        /// The API's message, or a secret-free excerpt of the body.
+        message: String,
+    },
+}
 
 /// Longest body excerpt kept in an error, in characters.
 const EXCERPT_CHARS: usize = 120;
@@ -44,17 +61,14 @@ impl HttpResponse {
         }
     }
 
-    /// The error a non-2xx response stands for: an OAuth error body becomes
-    /// [`Error::OAuth`], a redirect [`Error::Redirect`], an HTML page
-    /// [`Error::InvalidResponse`], anything else [`Error::Status`] with a short excerpt.
+    /// The error a non-2xx response stands for: a redirect [`Error::Redirect`], an HTML
+    /// page [`Error::InvalidResponse`], anything else [`Error::Status`] with a short,
+    /// secret-free excerpt. A scheme that reads error bodies (OAuth's) reads them first.
     pub fn to_error(&self) -> Error {
         if self.status.is_redirection() {
             return Error::Redirect {
-                status: self.status,
+                status: Some(self.status),
             };
-        }
-        if let Some(oauth) = OAuthError::from_json(Some(self.status), &self.body) {
-            return Error::OAuth(oauth);
         }
         if let Some(foreign) = self.foreign_answer() {
             return foreign;
@@ -72,12 +86,31 @@ impl HttpResponse {
     pub fn foreign_answer(&self) -> Option<Error> {
         if self.status.is_redirection() {
             return Some(Error::Redirect {
-                status: self.status,
+                status: Some(self.status),
             });
         }
         looks_like_html(&self.headers, &self.body).then(|| Error::InvalidResponse {
             status: Some(self.status),
             reason: "the server answered with an HTML page".into(),
+        })
+    }
+
+    /// A vendor API's answer, sorted the one way every vendor crate sorts it: a 2xx is
+    /// the response; a redirect or an HTML page did not come from the API at all
+    /// ([`ApiFailure::Foreign`], see [`foreign_answer`](Self::foreign_answer)); any
+    /// other status is the API's own refusal, with what it said
+    /// ([`ApiFailure::Api`], see [`api_message`](Self::api_message)), for the vendor's
+    /// error type to sort.
+    pub fn api_answer(self) -> Result<Self, ApiFailure> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        if let Some(foreign) = self.foreign_answer() {
+            return Err(ApiFailure::Foreign(foreign));
+        }
+        Err(ApiFailure::Api {
+            status: self.status,
+            message: self.api_message(),
         })
     }
 
@@ -202,8 +235,9 @@ mod tests {
 
     #[test]
     fn classifies_failures() {
-        let oauth = response(401, "application/json", r#"{"error":"invalid_client"}"#);
-        assert!(matches!(oauth.to_error(), Error::OAuth(_)));
+        // A scheme's error body (an OAuth one, say) is that scheme's to read.
+        let scheme = response(401, "application/json", r#"{"error":"invalid_client"}"#);
+        assert!(matches!(scheme.to_error(), Error::Status { .. }));
         let html = response(502, "text/html; charset=utf-8", "<html>bad gateway</html>");
         assert!(matches!(html.to_error(), Error::InvalidResponse { .. }));
         let sniffed = response(500, "text/plain", "  <!DOCTYPE html><p>oops");

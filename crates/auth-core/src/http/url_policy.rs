@@ -22,6 +22,32 @@ pub fn is_loopback_host(host: &Host<&str>) -> bool {
     }
 }
 
+/// `text` as a base URL for a configuration: absolute, without query or fragment, its
+/// path ending in `/` (so that `join` keeps the last segment), and allowed by the HTTPS
+/// rule ([`ensure_secure_url`], plain `http://` on loopback only). Every vendor crate's
+/// `with_<name>_url` reads its argument with this.
+///
+/// ```
+/// let url = auth_core::http::base_url("https://api.example.com/v1").unwrap();
+/// assert_eq!(url.join("users").unwrap().as_str(), "https://api.example.com/v1/users");
+/// assert!(auth_core::http::base_url("http://api.example.com/").is_err());
+/// assert!(auth_core::http::base_url("https://api.example.com/?a=1").is_err());
+/// ```
+pub fn base_url(text: &str) -> Result<Url, Error> {
+    let mut url = Url::parse(text).map_err(|_| Error::Config(format!("{text:?} is not a URL")))?;
+    if url.cannot_be_a_base() || url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "{text:?} cannot be a base URL (no query or fragment)"
+        )));
+    }
+    ensure_secure_url(&url, true)?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// Refuses a URL that is not `https://`, unless it is `http://` to a loopback host
 /// and `allow_loopback_http` is set.
 ///

@@ -43,7 +43,7 @@ pub fn fixture(lifetime: Duration, http: HttpPolicy, refresh: RefreshPolicy) -> 
     )
     .expect("source");
     let provider = CachingProvider::builder(source)
-        .shared_clock(shared)
+        .clock(shared)
         .policy(refresh)
         .build();
     Fixture {

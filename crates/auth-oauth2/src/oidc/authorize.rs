@@ -4,7 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use auth_core::{ExposeSecret, OAuthError, SecretString, constant_time_eq};
+use auth_core::internal::constant_time_eq;
+use auth_core::{ExposeSecret, SecretString};
+
+use crate::OAuthError;
 use url::Url;
 
 use crate::{Error, PkceVerifier, random_token};

@@ -1,6 +1,6 @@
 //! [`ProviderMetadata`]: the OpenID Connect discovery document.
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use serde::Deserialize;
 use url::Url;
 
@@ -50,16 +50,14 @@ pub fn discovery_url(issuer: &str) -> Result<Url, Error> {
 }
 
 /// Fetches and checks the discovery document of `issuer`. No redirect is followed.
-pub(crate) async fn discover(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata, Error> {
+pub(crate) async fn discover(client: &HttpClient, issuer: &str) -> Result<ProviderMetadata, Error> {
     let url = discovery_url(issuer)?;
-    http.check_url(&url)?;
-    let request = http
-        .reqwest()
-        .get(url)
+    client.check_url(&url)?;
+    let request = http::Request::get(url.as_str())
         .header(http::header::ACCEPT, "application/json")
-        .build()
-        .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-    let response = http.send(request).await?.error_for_status()?;
+        .body(bytes::Bytes::new())
+        .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
+    let response = client.send(request).await?.error_for_status()?;
     let metadata: ProviderMetadata = response.json()?;
     if metadata.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
         return Err(Error::Discovery(
@@ -73,7 +71,7 @@ pub(crate) async fn discover(http: &HttpClient, issuer: &str) -> Result<Provider
         .chain(metadata.revocation_endpoint.as_ref())
         .chain(metadata.end_session_endpoint.as_ref())
     {
-        http.check_url(url)?;
+        client.check_url(url)?;
     }
     Ok(metadata)
 }

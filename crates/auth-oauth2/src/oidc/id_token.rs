@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{Clock, constant_time_eq, unix_seconds};
+use auth_core::internal::constant_time_eq;
+use auth_core::{Clock, unix_seconds};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;

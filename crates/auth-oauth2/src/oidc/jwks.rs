@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use auth_core::Clock;
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
@@ -114,13 +114,10 @@ impl JwksCache {
     }
 
     async fn download(&self) -> Result<KeySet, Error> {
-        let request = self
-            .http
-            .reqwest()
-            .get(self.url.clone())
+        let request = http::Request::get(self.url.as_str())
             .header(http::header::ACCEPT, "application/json")
-            .build()
-            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
+            .body(bytes::Bytes::new())
+            .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
         let response = self.http.send(request).await?.error_for_status()?;
         let mut set = parse_key_set(Some(response.status), &response.body)?;
         set.fetched = Some(self.clock.now());

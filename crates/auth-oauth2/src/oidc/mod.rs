@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use auth_core::{reqwest::HttpClient, Clock, ManualClock, SecretString};
+//! use auth_core::{http::HttpClient, Clock, ManualClock, SecretString};
 //! use auth_oauth2::{ClientAuth, oidc::OidcProvider};
 //! use auth_testkit::oauth2::{AuthServer, AuthServerConfig, consent};
 //!
@@ -39,7 +39,7 @@ mod jwt_crypto;
 
 use std::sync::Arc;
 
-use auth_core::reqwest::HttpClient;
+use auth_core::http::HttpClient;
 use auth_core::{Clock, ExposeSecret, SecretString};
 use url::Url;
 
@@ -157,15 +157,18 @@ impl OidcProvider {
             .userinfo_endpoint
             .as_ref()
             .ok_or(Error::NoEndpoint("userinfo"))?;
-        let request = self
-            .http
-            .reqwest()
-            .get(url.clone())
-            .bearer_auth(access_token.expose_secret())
+        let mut authorization =
+            http::HeaderValue::from_str(&format!("Bearer {}", access_token.expose_secret()))
+                .map_err(|_| {
+                    auth_core::Error::Request("the access token cannot be sent in a header".into())
+                })?;
+        authorization.set_sensitive(true);
+        let request = http::Request::get(url.as_str())
+            .header(http::header::AUTHORIZATION, authorization)
             .header(http::header::ACCEPT, "application/json")
-            .build()
-            .map_err(|e| auth_core::Error::Request(e.without_url().to_string()))?;
-        let response = self.http.send(request).await?.error_for_status()?;
+            .body(bytes::Bytes::new())
+            .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
+        let response = crate::error_for_status(self.http.send(request).await?)?;
         Ok(response.json()?)
     }
 
