@@ -117,7 +117,7 @@ const WITHOUT_REQWEST: [&str; 10] = [
     "auth-bynder",
 ];
 
-/// `cargo tree` of each crate in [`WITHOUT_REQWEST`], default features off, names no
+/// `cargo tree` of each crate that must build without reqwest, default features off, names no
 /// reqwest.
 pub fn no_reqwest() -> Outcome {
     for package in WITHOUT_REQWEST {
