@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_beproduct::{
-    BeProduct, BeProductConfig, ClientId, Error as BeProductError, Plan, Session,
+    BeProduct, BeProductConfig, ClientId, Error as BeProductError, OrganizationId, Plan, Session,
 };
 use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
 use auth_core::http::HttpClient;
@@ -238,9 +238,12 @@ impl Worker {
                 requests,
             } => {
                 let store = redis(&url)?;
-                let config = ClientId::new(client_id)
-                    .and_then(|id| {
+                // One organization for every process: its quota is the fleet's.
+                let config = OrganizationId::new("fleet-organization")
+                    .and_then(|org| Ok((org, ClientId::new(client_id)?)))
+                    .and_then(|(org, id)| {
                         BeProductConfig::new(
+                            org,
                             id,
                             SecretString::from(client_secret),
                             &redirect_uri,
@@ -337,7 +340,7 @@ impl Worker {
                 let calls = (0..*requests).map(|_| {
                     let session = Arc::clone(session);
                     tokio::spawn(async move {
-                        match session.records("Style").page(0, 1).await {
+                        match session.get("Style").query("pageSize", "1").send().await {
                             Ok(_) => Outcome::Ok(None),
                             Err(BeProductError::QuotaExceeded { .. }) => Outcome::Refused,
                             Err(e) => Outcome::Failed(e.to_string()),

@@ -8,8 +8,11 @@ use auth_core::{
     Clock, Error as CoreError, ExposeSecret, RefreshPolicy, StoreKey, SystemClock, Token,
     TokenStore,
 };
-use auth_oauth2::oidc::{AuthorizationRequest, OidcProvider, PendingAuthorization};
+use auth_oauth2::oidc::{
+    AuthorizationRequest, OidcProvider, PendingAuthorization, ProviderMetadata, discovery_url,
+};
 use auth_oauth2::{ClientAuth, GrantParams, OAuth2Client, RefreshToken};
+use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -17,18 +20,28 @@ use crate::provider::SessionTokens;
 use crate::quota::DailyQuota;
 use crate::{BeProductConfig, ClientId, Error, Session};
 
-/// A BeProduct client: the identity server (its discovery document and keys, read on
-/// first use and kept), the OAuth 2.0 client, the REST base, and the organization's
-/// daily quota, which every [`Session`] made here draws from. Cheap to clone.
+/// A BeProduct client: the identity server's endpoints, the OAuth 2.0 client, the
+/// REST base, and the organization's daily quota, which every [`Session`] made here
+/// draws from. Cheap to clone.
 ///
-/// The documentation lists the identity server's `connect/authorize`, `connect/token`,
-/// `connect/userinfo` and `connect/endsession`, but not where its signing keys are,
-/// and an ID token cannot be validated without them: so the endpoints come from the
-/// issuer's discovery document (`{identity_url}/.well-known/openid-configuration`,
-/// OpenID Connect Discovery), read once, on the first sign-in step, and never guessed.
+/// The endpoints are the document's fixed URLs (l. 56, 62, 73, 98) unless set by
+/// hand, or, [when asked](BeProductConfig::with_discovery), the identity server's
+/// discovery document's. The document does not say where the signing keys are; an ID
+/// token cannot be validated without them, so they are at
+/// [`with_jwks_url`](BeProductConfig::with_jwks_url), or else at the `jwks_uri` of the
+/// discovery document, read once, when the first ID token arrives.
 #[derive(Debug, Clone)]
 pub struct BeProduct {
     inner: Arc<Shared>,
+}
+
+/// The endpoints used without discovery.
+#[derive(Debug, Clone)]
+struct Fixed {
+    authorize: Url,
+    token: Url,
+    userinfo: Url,
+    end_session: Url,
 }
 
 #[derive(Debug)]
@@ -38,8 +51,14 @@ pub(crate) struct Shared {
     redirect_uri: String,
     scopes: String,
     identity_url: String,
+    /// The issuer set by hand.
+    issuer: Option<String>,
+    /// `None`: every endpoint from the discovery document.
+    fixed: Option<Fixed>,
+    jwks_url: Option<Url>,
+    client_auth: ClientAuth,
     pub(crate) token_in_query: bool,
-    discovered: OnceCell<Discovered>,
+    resolved: OnceCell<Resolved>,
     pub(crate) quota: Arc<DailyQuota>,
     pub(crate) api_url: Url,
     pub(crate) http: HttpClient,
@@ -48,10 +67,10 @@ pub(crate) struct Shared {
     pub(crate) policy: RefreshPolicy,
 }
 
-/// What the discovery document gives: the provider and the OAuth 2.0 client at its
-/// token endpoint.
+/// The provider (endpoints, issuer, keys) and the OAuth 2.0 client at its token
+/// endpoint.
 #[derive(Debug, Clone)]
-pub(crate) struct Discovered {
+pub(crate) struct Resolved {
     pub(crate) oidc: OidcProvider,
     client: OAuth2Client,
 }
@@ -99,8 +118,8 @@ impl BeProductBuilder {
         self
     }
 
-    /// Checks the base URLs against the HTTP policy (HTTPS, or HTTP on loopback) and
-    /// builds the client. Nothing is sent: the discovery document is read on first use.
+    /// Checks the base URLs and endpoints against the HTTP policy (HTTPS, or HTTP on
+    /// loopback) and builds the client. Nothing is sent.
     pub fn build(self) -> Result<BeProduct, Error> {
         let config = self.config;
         let http = match self.http {
@@ -111,12 +130,35 @@ impl BeProductBuilder {
         let identity = Url::parse(&config.identity_url)
             .map_err(|_| Error::Config(format!("{:?} is not a URL", config.identity_url)))?;
         http.check_url(&identity)?;
+        let fixed = if config.discovery {
+            None
+        } else {
+            let fixed = Fixed {
+                authorize: config.authorize_url()?,
+                token: config.token_url()?,
+                userinfo: config.userinfo_url()?,
+                end_session: config.end_session_url()?,
+            };
+            for url in [
+                &fixed.authorize,
+                &fixed.token,
+                &fixed.userinfo,
+                &fixed.end_session,
+            ] {
+                http.check_url(url)?;
+            }
+            Some(fixed)
+        };
+        if let Some(jwks) = &config.jwks_url {
+            http.check_url(jwks)?;
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let quota = DailyQuota::new(
             config.daily_limit(),
+            config.warning_limit(),
             config.day_offset_seconds,
             Arc::clone(&clock),
-            StoreKey::new(["beproduct", config.client_id.as_str(), "daily"]),
+            StoreKey::new(["beproduct", config.organization.as_str(), "daily"]),
             config.quota_store.clone(),
         );
         Ok(BeProduct {
@@ -126,8 +168,12 @@ impl BeProductBuilder {
                 redirect_uri: config.redirect_uri,
                 scopes: config.scopes,
                 identity_url: config.identity_url,
+                issuer: config.issuer,
+                fixed,
+                jwks_url: config.jwks_url,
+                client_auth: config.client_auth,
                 token_in_query: config.token_in_query,
-                discovered: OnceCell::new(),
+                resolved: OnceCell::new(),
                 quota: Arc::new(quota),
                 api_url: config.api_url,
                 http,
@@ -158,30 +204,104 @@ impl BeProduct {
         }
     }
 
-    /// The identity server's discovery document and the OAuth 2.0 client, read on the
-    /// first call (one read for concurrent callers) and kept; a failed read is tried
-    /// again on the next call.
-    async fn discovered(&self) -> Result<&Discovered, Error> {
+    /// The identity server's discovery document, as JSON.
+    async fn discovery_document(&self) -> Result<Value, Error> {
         let s = &self.inner;
-        s.discovered
+        let url = discovery_url(&s.identity_url)?;
+        s.http.check_url(&url)?;
+        let request = http::Request::get(url.as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .body(bytes::Bytes::new())
+            .map_err(|e| CoreError::Request(format!("cannot build the request: {e}")))?;
+        let response = s.http.send(request).await?.error_for_status()?;
+        Ok(response.json()?)
+    }
+
+    /// The provider and the OAuth 2.0 client, made on the first call (one for
+    /// concurrent callers) and kept; a failure is tried again on the next call.
+    ///
+    /// With discovery: the document's endpoints, its `issuer` equal to the expected
+    /// one. Without: the fixed endpoints, the keys at the JWKS URL set by hand or at
+    /// the discovery document's `jwks_uri`, and the issuer set by hand, else that
+    /// document's `issuer` when it was read, else the identity URL.
+    async fn resolved(&self) -> Result<&Resolved, Error> {
+        let s = &self.inner;
+        s.resolved
             .get_or_try_init(|| async {
+                let metadata = match &s.fixed {
+                    None => {
+                        let document = self.discovery_document().await?;
+                        let expected = s.issuer.as_deref().unwrap_or(&s.identity_url);
+                        let issuer = document.get("issuer").and_then(Value::as_str);
+                        if issuer.map(|i| i.trim_end_matches('/')) != Some(expected) {
+                            return Err(Error::from(auth_oauth2::Error::Discovery(
+                                "the document's issuer is not the expected issuer".into(),
+                            )));
+                        }
+                        document
+                    }
+                    Some(fixed) => {
+                        let (jwks, found_issuer) = match &s.jwks_url {
+                            Some(jwks) => (jwks.clone(), None),
+                            None => {
+                                let document = self.discovery_document().await?;
+                                let jwks = document
+                                    .get("jwks_uri")
+                                    .and_then(Value::as_str)
+                                    .and_then(|u| Url::parse(u).ok())
+                                    .ok_or(Error::from(auth_oauth2::Error::NoEndpoint("jwks")))?;
+                                let issuer = document
+                                    .get("issuer")
+                                    .and_then(Value::as_str)
+                                    .map(|i| i.trim_end_matches('/').to_owned());
+                                (jwks, issuer)
+                            }
+                        };
+                        let issuer = s
+                            .issuer
+                            .clone()
+                            .or(found_issuer)
+                            .unwrap_or_else(|| s.identity_url.clone());
+                        json!({
+                            "issuer": issuer,
+                            "authorization_endpoint": fixed.authorize.as_str(),
+                            "token_endpoint": fixed.token.as_str(),
+                            "userinfo_endpoint": fixed.userinfo.as_str(),
+                            "end_session_endpoint": fixed.end_session.as_str(),
+                            "jwks_uri": jwks.as_str(),
+                        })
+                    }
+                };
+                let metadata: ProviderMetadata = serde_json::from_value(metadata).map_err(|e| {
+                    Error::from(auth_oauth2::Error::Discovery(format!(
+                        "the provider's endpoints are unusable: {e}"
+                    )))
+                })?;
+                for url in [&metadata.authorization_endpoint, &metadata.jwks_uri]
+                    .into_iter()
+                    .chain(metadata.token_endpoint.as_ref())
+                    .chain(metadata.userinfo_endpoint.as_ref())
+                    .chain(metadata.end_session_endpoint.as_ref())
+                {
+                    s.http.check_url(url)?;
+                }
                 let oidc =
-                    OidcProvider::discover(&s.identity_url, s.http.clone(), Arc::clone(&s.clock))
-                        .await?;
+                    OidcProvider::from_metadata(metadata, s.http.clone(), Arc::clone(&s.clock))?;
                 let client = oidc.client(
                     s.client_id.as_str(),
                     Some(s.client_secret.clone()),
-                    ClientAuth::Basic,
+                    s.client_auth,
                 )?;
-                Ok::<_, Error>(Discovered { oidc, client })
+                Ok::<_, Error>(Resolved { oidc, client })
             })
             .await
     }
 
     /// Sign-in, step 1 (the recommended path): an authorization code request with
-    /// PKCE (S256), `state` and `nonce`. Send the user's browser to its `url` and
-    /// keep it for [`sign_in`](Self::sign_in). The first call reads the identity
-    /// server's discovery document.
+    /// PKCE (S256), `state` and `nonce`, the configured scopes. Send the user's
+    /// browser to its `url` and keep it for [`sign_in`](Self::sign_in). Nothing is
+    /// sent, except the discovery document's one read when
+    /// [discovery](BeProductConfig::with_discovery) is on.
     pub async fn authorization_request(&self) -> Result<PendingAuthorization, Error> {
         Ok(self.request().await?.code())
     }
@@ -195,26 +315,46 @@ impl BeProduct {
 
     async fn request(&self) -> Result<AuthorizationRequest, Error> {
         let s = &self.inner;
-        Ok(self
-            .discovered()
-            .await?
-            .oidc
-            .authorization_request(s.client_id.as_str(), &s.redirect_uri)
-            .scope(&s.scopes))
+        let request = match (&s.fixed, s.resolved.get()) {
+            // Before the provider is known, its issuer may not be: the callback's
+            // `iss` (RFC 9207) is then checked only against an issuer set by hand.
+            (Some(fixed), None) => {
+                let request = AuthorizationRequest::new(
+                    fixed.authorize.clone(),
+                    s.client_id.as_str(),
+                    &s.redirect_uri,
+                );
+                match &s.issuer {
+                    Some(issuer) => request.issuer(issuer),
+                    None => request,
+                }
+            }
+            (None, None) => self
+                .resolved()
+                .await?
+                .oidc
+                .authorization_request(s.client_id.as_str(), &s.redirect_uri),
+            (_, Some(resolved)) => resolved
+                .oidc
+                .authorization_request(s.client_id.as_str(), &s.redirect_uri),
+        };
+        Ok(request.scope(&s.scopes))
     }
 
     /// Sign-in, step 2: checks the redirect's `state`, exchanges the code (with the
-    /// PKCE verifier), validates the ID token (signature, issuer, audience, expiry,
-    /// `nonce`) and returns the session. Its access token is refreshed while a
-    /// refresh token allows.
+    /// PKCE verifier) at the token endpoint, validates the ID token (signature,
+    /// issuer, audience, expiry, `nonce`) and returns the session. Its access token is
+    /// refreshed while a refresh token allows: IdentityServer issues one only for the
+    /// `offline_access` scope ([`BeProductConfig::with_offline_access`]); without it
+    /// the session ends with its first access token.
     pub async fn sign_in(
         &self,
         pending: &PendingAuthorization,
         redirect: &Url,
     ) -> Result<Session, Error> {
         let code = pending.code_from(redirect)?;
-        let discovered = self.discovered().await?;
-        let response = discovered
+        let resolved = self.resolved().await?;
+        let response = resolved
             .client
             .exchange_code(
                 code.expose_secret(),
@@ -229,14 +369,14 @@ impl BeProduct {
                 reason: "the token response has no id_token".into(),
             })
         })?;
-        let claims = discovered
+        let claims = resolved
             .oidc
             .id_token_verifier(self.inner.client_id.as_str())
-            .verify(id_token.expose_secret(), Some(pending.nonce()))
+            .verify(id_token.expose_secret(), pending.nonce())
             .await?;
         let tokens = if response.refresh_token.is_some() {
             SessionTokens::Refreshing(RefreshToken::starting_with(
-                discovered.client.clone(),
+                resolved.client.clone(),
                 &response,
                 GrantParams::default(),
             )?)
@@ -253,7 +393,7 @@ impl BeProduct {
         };
         Ok(Session::new(
             Arc::clone(&self.inner),
-            discovered.oidc.clone(),
+            resolved.oidc.clone(),
             tokens,
             id_token,
             claims,
@@ -269,13 +409,15 @@ impl BeProduct {
         redirect: &Url,
     ) -> Result<Session, Error> {
         let answer = pending.fragment_from(redirect)?;
-        let discovered = self.discovered().await?;
-        let claims = discovered
+        let resolved = self.resolved().await?;
+        let claims = resolved
             .oidc
             .id_token_verifier(self.inner.client_id.as_str())
             .verify_with_access_token(
                 answer.id_token.expose_secret(),
-                pending.nonce(),
+                // An `id_token token` request always sends one; an empty one matches no
+                // ID token.
+                pending.nonce().unwrap_or_default(),
                 answer.access_token.expose_secret(),
             )
             .await?;
@@ -286,7 +428,7 @@ impl BeProduct {
         }
         Ok(Session::new(
             Arc::clone(&self.inner),
-            discovered.oidc.clone(),
+            resolved.oidc.clone(),
             SessionTokens::once(token),
             answer.id_token,
             claims,
@@ -309,9 +451,14 @@ impl BeProduct {
         self.inner.quota.remaining().await
     }
 
-    /// The OpenID provider (discovery document, keys, userinfo), read on the first
+    /// The stricter reading's figure, past which a warning is logged, if any.
+    pub fn warning_limit(&self) -> Option<u32> {
+        self.inner.quota.warn_at()
+    }
+
+    /// The OpenID provider (endpoints, issuer, keys, userinfo), made on the first
     /// call and kept.
     pub async fn oidc(&self) -> Result<&OidcProvider, Error> {
-        Ok(&self.discovered().await?.oidc)
+        Ok(&self.resolved().await?.oidc)
     }
 }

@@ -13,24 +13,15 @@ use auth_oauth2::IdTokenError;
 #[non_exhaustive]
 pub enum Error {
     /// The organization's daily request limit is used up; refused on the client,
-    /// before the server was asked.
+    /// before the server was asked (at the looser reading of the document's limit
+    /// by default, see [`Plan::limit`](crate::Plan::limit)), or after the server
+    /// answered 429 today.
     #[error("the daily BeProduct API limit of {limit} requests is used up")]
     QuotaExceeded {
         /// The limit.
         limit: u32,
         /// When the next day begins.
         resets_at: SystemTime,
-    },
-    /// A request asked for more records than the documented limit (200 per read,
-    /// 100 per write); the paging and chunking helpers never do.
-    #[error("at most {max} records per {operation}, {requested} asked")]
-    RecordLimit {
-        /// `read` or `write`.
-        operation: &'static str,
-        /// The limit.
-        max: usize,
-        /// What was asked.
-        requested: usize,
     },
     /// A write in several requests failed part-way: `written` records were stored
     /// before `source` stopped it.

@@ -1,10 +1,11 @@
 //! BeProduct: OpenID Connect sign-in on its IdentityServer (`id.winks.io/ids`), REST
-//! calls with the user's token (`developers.beproduct.com/api/v1`), and the
-//! documented limits enforced on the client: a daily request quota per organization
-//! and at most 200 records per read, 100 per write.
+//! calls with the user's token (`developers.beproduct.com/api/v1`) to paths the caller
+//! names, and the organization's daily request quota counted on the client. The
+//! document (`vendor-docs/002_575778697db5374a.txt`) is cited by line; where it is
+//! silent, the crate's README ("Where the document is silent") says what was chosen.
 //!
 //! ```
-//! use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan};
+//! use auth_beproduct::{BeProduct, BeProductConfig, ClientId, OrganizationId, Plan};
 //! use auth_core::SecretString;
 //! use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 //! use auth_testkit::oauth2::consent;
@@ -15,56 +16,64 @@
 //! let server = BeProductServer::start(Account::new("client1", "secret1", Edition::Business, 4))?;
 //!
 //! let config = BeProductConfig::new(
+//!     OrganizationId::new("acme")?, // the quota's organization: our label, never sent
 //!     ClientId::new("client1")?,
 //!     SecretString::from("secret1"),
 //!     "https://myapp.example/callback",
 //!     Plan::business(4),
 //! )?
-//! // Without these, BeProduct's own: https://id.winks.io/ids and
+//! // Without these, BeProduct's own: https://id.winks.io/ids/connect/... and
 //! // https://developers.beproduct.com/api/v1/.
 //! .with_identity_url(server.identity_url())?
-//! .with_api_url(server.api_url().as_str())?;
+//! .with_api_url(server.api_url().as_str())?
+//! .with_offline_access(); // a refresh token, so the session outlives its first hour
 //! let beproduct = BeProduct::new(config)?;
 //!
-//! let pending = beproduct.authorization_request().await?; // reads the discovery document
+//! let pending = beproduct.authorization_request().await?; // nothing sent yet
 //! let redirect = consent(pending.url.as_str()).await?; // the user's browser
 //! let session = beproduct.sign_in(&pending, &redirect).await?;
 //!
 //! assert_eq!(session.userinfo().await?.email.as_deref(), Some("john.smith@beproduct.com"));
-//! session.records("Style").write(&[serde_json::json!({"name": "S45994"})]).await?;
-//! assert_eq!(beproduct.requests_left().await, 999);
+//! // The document names no REST method: the path is the caller's.
+//! let answer = session.post("Style").json(&[serde_json::json!({"name": "S45994"})])?.send().await?;
+//! assert_eq!(answer.entities().len(), 1);
+//! assert_eq!(beproduct.requests_left().await, 1_999);
 //! # Ok(()) }
 //! ```
 //!
-//! - [`BeProductConfig`]: the [`ClientId`] and secret, redirect URI, scopes
-//!   (`openid email roles beproductDeveloper`), the identity server and REST base
-//!   ([`with_identity_url`](BeProductConfig::with_identity_url),
-//!   [`with_api_url`](BeProductConfig::with_api_url); the documented production URLs
-//!   by default), the [`Plan`] (edition and licenses), the daily limit override, the
-//!   day boundary (UTC by default), the shared quota store and the opt-in
-//!   `access_token` query parameter.
+//! - [`BeProductConfig`]: the [`OrganizationId`] (whose quota is counted), the
+//!   [`ClientId`] and secret, redirect URI, scopes (the document's `openid email
+//!   roles beproductDeveloper`, plus `offline_access` with
+//!   [`with_offline_access`](BeProductConfig::with_offline_access)), the identity
+//!   server's endpoints (the document's fixed URLs by default, each settable by hand,
+//!   or [discovery](BeProductConfig::with_discovery)), the JWKS and issuer, the
+//!   token endpoint's client authentication, the REST base, the [`Plan`], the
+//!   [`QuotaReading`] and limits, the day boundary, the shared quota store and the
+//!   opt-in `access_token` query parameter.
 //! - [`BeProduct::new`] (system clock, reqwest) or [`BeProduct::builder`]: the
 //!   [`HttpClient`](auth_core::http::HttpClient) (any transport), the clock, the
 //!   [`TokenStore`](auth_core::TokenStore) of the sessions' tokens and their
-//!   [`RefreshPolicy`](auth_core::RefreshPolicy). Nothing is sent until the first
-//!   sign-in step, which reads the identity server's discovery document once.
+//!   [`RefreshPolicy`](auth_core::RefreshPolicy).
 //! - [`BeProduct::authorization_request`] / [`BeProduct::sign_in`]: code with PKCE,
 //!   `state` and `nonce`, the recommended path. [`BeProduct::implicit_request`] /
 //!   [`BeProduct::sign_in_implicit`]: the `id_token token` response type of the
-//!   documentation's example, with `at_hash` checked.
+//!   document's example (l. 56), with `at_hash` checked.
 //! - [`Session`]: the validated ID token, [`Session::userinfo`] as a [`UserProfile`],
 //!   [`Session::end_session_url`], and the `CredentialProvider` for REST calls: it
 //!   counts every attempt it authorizes against the daily quota, retries included,
-//!   and refuses past it ([`Error::QuotaExceeded`]) without asking the server;
-//!   [`Session::send`] (and the [`Records`] helpers) authorize every attempt, so a
-//!   retry past the limit is not sent. The quota is per organization: a fleet of
-//!   processes shares one count through [`BeProductConfig::with_quota_store`] (a
-//!   Redis store from `auth-store-redis`).
-//! - [`Records`]: [`page`](Records::page), [`read_all`](Records::read_all) in pages
-//!   of 200, [`write`](Records::write) in chunks of 100.
+//!   and refuses past it ([`Error::QuotaExceeded`]) without asking the server. The
+//!   quota is per organization: a fleet of processes, under any client ID, shares
+//!   one count through [`BeProductConfig::with_quota_store`].
+//! - [`ApiCall`] ([`Session::call`], [`get`](Session::get), [`post`](Session::post),
+//!   ...): a JSON call to a path the caller names, with the document's additional
+//!   echoed parameter ([`ApiCall::echo`]); its [`Answer`] takes `kind`/`data` or a
+//!   bare entity; [`ApiCall::pages`] and [`ApiCall::chunks`] page and chunk with the
+//!   parameter names and sizes of [`Paging`] and [`Chunking`] (defaults: our guessed
+//!   names, the document's advised 200 and 100).
 //!
-//! The daily limit follows the documented rule, "whichever is lower", even where
-//! the documentation's example does not (see [`Plan::daily_limit`]).
+//! The daily limit: the document's rule ("whichever is lower") and its example (10
+//! licenses, 2,500 a day) disagree; the client refuses at the looser reading and
+//! warns past the stricter (see [`Plan::limit`]).
 //!
 //! Features: `reqwest` (default) makes reqwest the default transport; without it,
 //! give [`BeProduct::builder`] an `http(HttpClient)` over your own transport.
@@ -78,14 +87,16 @@ mod error;
 mod profile;
 mod provider;
 mod quota;
-mod records;
+mod rest;
 
 pub use client::{BeProduct, BeProductBuilder};
 pub use config::{
-    BeProductConfig, ClientId, DEFAULT_API_URL, DEFAULT_IDENTITY_URL, DEFAULT_SCOPES,
+    BeProductConfig, ClientId, DEFAULT_API_URL, DEFAULT_END_SESSION_URL, DEFAULT_IDENTITY_URL,
+    DEFAULT_SCOPES, DOCUMENTED_AUTHORIZE_URL, DOCUMENTED_END_SESSION_URL, DOCUMENTED_TOKEN_URL,
+    DOCUMENTED_USERINFO_URL, OFFLINE_ACCESS, OrganizationId,
 };
 pub use error::Error;
 pub use profile::UserProfile;
 pub use provider::Session;
-pub use quota::{Edition, Plan};
-pub use records::{MAX_READ, MAX_WRITE, Page, Records};
+pub use quota::{Edition, Plan, QuotaReading};
+pub use rest::{ADVISED_READ, ADVISED_WRITE, Answer, ApiCall, ChunkBody, Chunking, Paging};

@@ -217,7 +217,7 @@ impl Session {
         )?)
     }
 
-    /// Sends a REST request the typed helpers do not cover, authorized and counted
+    /// Sends any REST request ([`call`](Self::call) builds JSON ones), authorized and counted
     /// against the daily quota, attempt by attempt: every attempt is authorized
     /// afresh and so counted, retries included (past the limit
     /// [`Error::QuotaExceeded`] and nothing sent; a retry past it is not sent either,
@@ -227,8 +227,7 @@ impl Session {
     /// a shared store.
     ///
     /// Any status is returned as a response: sort it with
-    /// [`HttpResponse::api_answer`]. The [`Records`](crate::Records) helpers send
-    /// through here.
+    /// [`HttpResponse::api_answer`]. [`ApiCall`](crate::ApiCall) sends through here.
     pub async fn send(&self, request: http::Request<Bytes>) -> Result<HttpResponse, Error> {
         let response = self.client.send(request).await?;
         self.shared.quota.settle(&response).await;

@@ -44,22 +44,57 @@ impl Plan {
         }
     }
 
-    /// Requests a day for the organization: "2000 request/day/organization or 250
-    /// request /user license whichever is lower" on Business, 25,000 or 500 per
-    /// license on Enterprise.
-    ///
-    /// The documentation's own example ("10 user licenses ... 2500 requests per
-    /// day") contradicts that rule: 250 × 10 = 2,500 is not lower than 2,000. This
-    /// follows the rule, so 10 Business licenses give 2,000; a caller who has agreed
-    /// on more with BeProduct sets it with
-    /// [`BeProductConfig::with_daily_limit`](crate::BeProductConfig::with_daily_limit).
-    pub fn daily_limit(&self) -> u32 {
-        let (cap, per_license): (u32, u32) = match self.edition {
+    fn figures(&self) -> (u32, u32) {
+        match self.edition {
             Edition::Business => (2_000, 250),
             Edition::Enterprise => (25_000, 500),
-        };
-        per_license.saturating_mul(self.licenses).min(cap)
+        }
     }
+
+    /// The organization's requests a day under `reading` of the document's two
+    /// statements, which disagree:
+    ///
+    /// - the rule (l. 117-118): "2000 request/day/organization or 250 request /user
+    ///   license whichever is lower" on Business, 25,000 or 500 per license on
+    ///   Enterprise ([`QuotaReading::Stricter`]: the lower of the two);
+    /// - the example (l. 122): "If you have purchased 10 user licenses, you are
+    ///   allowed 2500 requests per day", which is 250 × 10 above the 2,000 cap: the
+    ///   cap read as a floor, "whichever is higher" ([`QuotaReading::Looser`]: the
+    ///   higher of the two, which also covers 250 per license with no cap).
+    pub fn limit(&self, reading: QuotaReading) -> u32 {
+        let (cap, per_license) = self.figures();
+        let licensed = per_license.saturating_mul(self.licenses);
+        match reading {
+            QuotaReading::Stricter => licensed.min(cap),
+            QuotaReading::Looser => licensed.max(cap),
+        }
+    }
+
+    /// The limit the client refuses at by default: the looser reading, so that it
+    /// never refuses a request the vendor's own example allows (10 Business licenses:
+    /// 2,500).
+    pub fn daily_limit(&self) -> u32 {
+        self.limit(QuotaReading::Looser)
+    }
+
+    /// The limit past which the client warns by default: the stricter reading, the
+    /// rule as written (10 Business licenses: 2,000).
+    pub fn warning_limit(&self) -> u32 {
+        self.limit(QuotaReading::Stricter)
+    }
+}
+
+/// Which of the document's two statements of the daily limit a client refuses at
+/// (see [`Plan::limit`]); the other is where it warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum QuotaReading {
+    /// The higher figure, as the document's example (l. 122) reads: refuse there,
+    /// warn past the rule's lower figure. The default.
+    #[default]
+    Looser,
+    /// The lower figure, the rule as written (l. 117-118): refuse there, no warning.
+    Stricter,
 }
 
 const DAY: u64 = 24 * 3600;
@@ -74,6 +109,7 @@ const DAY: u64 = 24 * 3600;
 #[derive(Debug)]
 pub(crate) struct DailyQuota {
     limit: u32,
+    warn_at: Option<u32>,
     offset_seconds: i64,
     clock: Arc<dyn Clock>,
     key: StoreKey,
@@ -84,6 +120,7 @@ pub(crate) struct DailyQuota {
 impl DailyQuota {
     pub(crate) fn new(
         limit: u32,
+        warn_at: Option<u32>,
         offset_seconds: i32,
         clock: Arc<dyn Clock>,
         key: StoreKey,
@@ -91,6 +128,7 @@ impl DailyQuota {
     ) -> Self {
         Self {
             limit,
+            warn_at: warn_at.filter(|w| *w < limit),
             offset_seconds: i64::from(offset_seconds),
             clock,
             key,
@@ -122,10 +160,11 @@ impl DailyQuota {
         let ends = self.today_ends();
         if let Some(shared) = &self.shared {
             match shared.take(&self.key, self.limit, ends).await {
-                Ok(Some(_)) => {
+                Ok(Some(count)) => {
                     // Sent: this process's own count follows, for a later outage. It
                     // never exceeds the shared one, so it cannot refuse here.
                     let _ = self.local.take(&self.key, self.limit, ends).await;
+                    self.warn_if_crossing(count);
                     return Ok(());
                 }
                 Ok(None) => return Err(self.refused(ends)),
@@ -135,8 +174,27 @@ impl DailyQuota {
             }
         }
         match self.local.take(&self.key, self.limit, ends).await {
-            Ok(Some(_)) => Ok(()),
+            Ok(Some(count)) => {
+                self.warn_if_crossing(count);
+                Ok(())
+            }
             _ => Err(self.refused(ends)),
+        }
+    }
+
+    /// Warns once a day (once for a fleet on a shared store: one process counts
+    /// that request) when the count passes the stricter reading of the limit.
+    fn warn_if_crossing(&self, count: u32) {
+        if let Some(warn_at) = self.warn_at
+            && count == warn_at.saturating_add(1)
+        {
+            tracing::warn!(
+                key = %self.key,
+                requests = count,
+                stricter_limit = warn_at,
+                limit = self.limit,
+                "BeProduct requests today passed the stricter reading of the documented daily limit; the server may refuse from here on and notify the organization's administrator"
+            );
         }
     }
 
@@ -192,6 +250,10 @@ impl DailyQuota {
     pub(crate) fn limit(&self) -> u32 {
         self.limit
     }
+
+    pub(crate) fn warn_at(&self) -> Option<u32> {
+        self.warn_at
+    }
 }
 
 #[cfg(test)]
@@ -199,14 +261,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_documented_rule_whichever_is_lower() {
-        assert_eq!(Plan::business(4).daily_limit(), 1_000);
-        assert_eq!(Plan::business(8).daily_limit(), 2_000);
-        // The documentation's example says 2,500 for 10 licenses; the rule says 2,000.
-        assert_eq!(Plan::business(10).daily_limit(), 2_000);
-        assert_eq!(Plan::enterprise(10).daily_limit(), 5_000);
-        assert_eq!(Plan::enterprise(50).daily_limit(), 25_000);
-        assert_eq!(Plan::enterprise(u32::MAX).daily_limit(), 25_000);
-        assert_eq!(Plan::business(0).daily_limit(), 0);
+    fn the_rule_and_the_example_are_both_readings() {
+        // The example (l. 122): 10 Business licenses allow 2,500 a day.
+        assert_eq!(Plan::business(10).daily_limit(), 2_500);
+        // The rule as written (l. 117): the lower of 2,000 and 250 per license.
+        assert_eq!(Plan::business(10).warning_limit(), 2_000);
+        assert_eq!(Plan::business(4).limit(QuotaReading::Stricter), 1_000);
+        assert_eq!(Plan::business(4).limit(QuotaReading::Looser), 2_000);
+        assert_eq!(Plan::enterprise(10).limit(QuotaReading::Stricter), 5_000);
+        assert_eq!(Plan::enterprise(10).limit(QuotaReading::Looser), 25_000);
+        assert_eq!(
+            Plan::enterprise(u32::MAX).limit(QuotaReading::Stricter),
+            25_000
+        );
+        assert_eq!(
+            Plan::enterprise(u32::MAX).limit(QuotaReading::Looser),
+            u32::MAX
+        );
+        assert_eq!(Plan::business(0).limit(QuotaReading::Stricter), 0);
     }
 }

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Error, Plan};
+use auth_beproduct::{
+    Answer, BeProduct, BeProductConfig, ChunkBody, Chunking, ClientId, Error, OrganizationId,
+    Paging, Plan, QuotaReading, Session,
+};
 use auth_core::{
     Error as CoreError, ExposeSecret, InMemoryQuotaStore, ManualClock, QuotaStore, SecretString,
     StoreKey,
@@ -18,6 +21,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 const ID: &str = "client1";
+const ORG: &str = "acme";
 const SECRET: &str = "beproduct-secret-8Qz";
 const REDIRECT: &str = "https://myapp.example/callback";
 /// 2026-11-22T20:00:00Z: four hours before the UTC day ends.
@@ -38,7 +42,7 @@ fn fixture(edition: Edition, licenses: u32) -> Fixture {
 
 impl Fixture {
     fn config(&self, plan: Plan) -> BeProductConfig {
-        BeProductConfig::new(id(), SecretString::from(SECRET), REDIRECT, plan)
+        BeProductConfig::new(org(), id(), SecretString::from(SECRET), REDIRECT, plan)
             .unwrap()
             .with_identity_url(self.server.identity_url())
             .unwrap()
@@ -62,6 +66,20 @@ impl Fixture {
 
 fn id() -> ClientId {
     ClientId::new(ID).unwrap()
+}
+
+fn org() -> OrganizationId {
+    OrganizationId::new(ORG).unwrap()
+}
+
+/// One page of Style records, with the test server's paging parameters.
+async fn page(session: &Session, size: usize) -> Result<Answer, Error> {
+    session
+        .get("Style")
+        .query("pageSize", &size.to_string())
+        .query("pageNumber", "0")
+        .send()
+        .await
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
@@ -102,7 +120,7 @@ async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
     // The ID token was validated: its claims are the user's, with our nonce.
     assert_eq!(session.claims().sub, USER);
     assert_eq!(session.claims().iss, f.server.identity_url());
-    assert_eq!(session.claims().nonce.as_deref(), Some(pending.nonce()));
+    assert_eq!(session.claims().nonce.as_deref(), pending.nonce());
 
     // Userinfo into a typed profile (BeProduct's "true" string read as a boolean).
     let profile = session.userinfo().await.unwrap();
@@ -113,11 +131,8 @@ async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
 
     // A REST call with the user's token in the Authorization header.
     f.server.seed("Style", 3);
-    let page = session.records("Style").page(0, 10).await.unwrap();
-    assert_eq!(
-        (page.kind.as_str(), page.data.len(), page.total),
-        ("Style", 3, Some(3))
-    );
+    let answer = page(&session, 10).await.unwrap();
+    assert_eq!((answer.kind(), answer.entities().len()), (Some("Style"), 3));
     assert_eq!(f.server.used_today(), 1);
     assert_eq!(beproduct.requests_today().await, 1);
 
@@ -137,11 +152,11 @@ async fn the_full_sign_in_then_userinfo_a_rest_call_and_the_logout_url() {
 #[tokio::test]
 async fn the_session_refreshes_while_a_refresh_token_allows() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    let beproduct = f.beproduct(f.config(Plan::business(4)).with_offline_access());
     let session = f.session(&beproduct).await;
     let first = session.token().await.unwrap();
     f.clock.advance(Duration::from_secs(3601));
-    session.records("Style").page(0, 1).await.unwrap();
+    page(&session, 1).await.unwrap();
     let second = session.token().await.unwrap();
     assert_ne!(first.header(), second.header());
     assert_eq!(f.server.auth_server().grants("refresh_token"), 1);
@@ -149,7 +164,7 @@ async fn the_session_refreshes_while_a_refresh_token_allows() {
     // Once the refresh token is revoked, the user must sign in again.
     f.server.auth_server().revoke_refresh_tokens();
     f.clock.advance(Duration::from_secs(3601));
-    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    let err = page(&session, 1).await.unwrap_err();
     assert!(matches!(err, Error::SignInRequired), "{err:?}");
 }
 
@@ -170,11 +185,11 @@ async fn the_id_token_token_fragment_is_parsed_and_validated() {
         .unwrap();
     assert_eq!(session.claims().sub, USER);
     assert!(session.claims().other.contains_key("at_hash"));
-    session.records("Style").page(0, 5).await.unwrap();
+    page(&session, 5).await.unwrap();
 
     // No refresh token comes this way: after the hour, sign in again.
     f.clock.advance(Duration::from_secs(3601));
-    let err = session.records("Style").page(0, 5).await.unwrap_err();
+    let err = page(&session, 5).await.unwrap_err();
     assert!(matches!(err, Error::SignInRequired), "{err:?}");
 }
 
@@ -237,17 +252,21 @@ async fn a_wrong_state_nonce_or_access_token_is_refused() {
 #[tokio::test]
 async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    // The stricter reading, asked for: 1,000 for 4 licenses.
+    let beproduct = f.beproduct(
+        f.config(Plan::business(4))
+            .with_quota_reading(QuotaReading::Stricter)
+            .with_offline_access(),
+    );
     assert_eq!(beproduct.daily_limit(), 1_000);
     let session = f.session(&beproduct).await;
-    let styles = session.records("Style");
     for _ in 0..1_000 {
-        styles.page(0, 1).await.unwrap();
+        page(&session, 1).await.unwrap();
     }
     assert_eq!(f.server.api().requests(STYLE_PATH), 1_000);
 
     // The 1,001st request of the day is refused here and never reaches the server.
-    let err = styles.page(0, 1).await.unwrap_err();
+    let err = page(&session, 1).await.unwrap_err();
     match err {
         Error::QuotaExceeded { limit, resets_at } => {
             assert_eq!(limit, 1_000);
@@ -265,11 +284,11 @@ async fn the_daily_quota_is_refused_locally_and_resets_at_the_day_boundary() {
     // Just before midnight UTC still refused; at midnight the count starts over.
     f.clock.advance(Duration::from_secs(4 * 3600 - 1));
     assert!(matches!(
-        styles.page(0, 1).await,
+        page(&session, 1).await,
         Err(Error::QuotaExceeded { .. })
     ));
     f.clock.advance(Duration::from_secs(1));
-    styles.page(0, 1).await.unwrap();
+    page(&session, 1).await.unwrap();
     assert_eq!(beproduct.requests_today().await, 1);
     assert_eq!(f.server.api().requests(STYLE_PATH), 1_001);
 }
@@ -302,12 +321,12 @@ async fn a_shared_quota_store_counts_for_every_client_and_its_outage_falls_back_
         .with_quota_store(Arc::clone(&shared));
     let (a, b) = (f.beproduct(config.clone()), f.beproduct(config.clone()));
     let (sa, sb) = (f.session(&a).await, f.session(&b).await);
-    sa.records("Style").page(0, 1).await.unwrap();
-    sb.records("Style").page(0, 1).await.unwrap();
-    sa.records("Style").page(0, 1).await.unwrap();
+    page(&sa, 1).await.unwrap();
+    page(&sb, 1).await.unwrap();
+    page(&sa, 1).await.unwrap();
     assert_eq!(b.requests_today().await, 3, "b sees a's requests");
     assert!(matches!(
-        sb.records("Style").page(0, 1).await,
+        page(&sb, 1).await,
         Err(Error::QuotaExceeded { limit: 3, .. })
     ));
     assert_eq!(f.server.api().requests(STYLE_PATH), 3);
@@ -316,32 +335,30 @@ async fn a_shared_quota_store_counts_for_every_client_and_its_outage_falls_back_
     let alone = f.beproduct(config.with_quota_store(Arc::new(Unreachable)));
     let session = f.session(&alone).await;
     for _ in 0..3 {
-        session.records("Style").page(0, 1).await.unwrap();
+        page(&session, 1).await.unwrap();
     }
     assert_eq!(alone.requests_today().await, 3);
     assert!(matches!(
-        session.records("Style").page(0, 1).await,
+        page(&session, 1).await,
         Err(Error::QuotaExceeded { .. })
     ));
     assert_eq!(f.server.api().requests(STYLE_PATH), 6);
 }
 
 #[tokio::test]
-async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_callers() {
+async fn the_limit_and_the_day_boundary_are_the_callers() {
     let f = fixture(Edition::Business, 10);
     let config = f.config(Plan::business(10));
-    assert_eq!(config.daily_limit(), 2_000);
-    let beproduct = f.beproduct(config.clone());
-    assert_eq!(beproduct.daily_limit(), 2_000);
-    assert_eq!(f.server.account().daily_limit(), 2_000);
     assert_eq!(
         BeProductConfig::new(
+            org(),
             id(),
             SecretString::from(SECRET),
             REDIRECT,
             Plan::enterprise(10)
         )
         .unwrap()
+        .with_quota_reading(QuotaReading::Stricter)
         .daily_limit(),
         5_000
     );
@@ -349,15 +366,15 @@ async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_call
     // A caller's own limit and a day that starts at midnight New York time (UTC-5):
     // 05:00 UTC.
     let config = config
+        .with_offline_access()
         .with_daily_limit(2)
         .with_day_boundary(-5 * 3600)
         .unwrap();
     let beproduct = f.beproduct(config);
     let session = f.session(&beproduct).await;
-    let styles = session.records("Style");
-    styles.page(0, 1).await.unwrap();
-    styles.page(0, 1).await.unwrap();
-    let Err(Error::QuotaExceeded { resets_at, .. }) = styles.page(0, 1).await else {
+    page(&session, 1).await.unwrap();
+    page(&session, 1).await.unwrap();
+    let Err(Error::QuotaExceeded { resets_at, .. }) = page(&session, 1).await else {
         panic!("the third request should be refused");
     };
     assert_eq!(
@@ -366,11 +383,12 @@ async fn ten_licenses_allow_two_thousand_and_the_limit_and_boundary_are_the_call
     );
     // Midnight UTC is not the boundary here.
     f.clock.advance(Duration::from_secs(4 * 3600));
-    assert!(styles.page(0, 1).await.is_err());
+    assert!(page(&session, 1).await.is_err());
     f.clock.advance(Duration::from_secs(5 * 3600));
-    styles.page(0, 1).await.unwrap();
+    page(&session, 1).await.unwrap();
     assert!(
         BeProductConfig::new(
+            org(),
             id(),
             SecretString::from(SECRET),
             REDIRECT,
@@ -390,26 +408,30 @@ async fn a_429_from_the_server_stops_requests_for_the_day() {
     let beproduct = f.beproduct(f.config(Plan::business(1)).with_daily_limit(10_000));
     let session = f.session(&beproduct).await;
     for _ in 0..250 {
-        session.records("Style").page(0, 1).await.unwrap();
+        page(&session, 1).await.unwrap();
     }
-    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    let err = page(&session, 1).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 429, .. }), "{err:?}");
-    let err = session.records("Style").page(0, 1).await.unwrap_err();
+    let err = page(&session, 1).await.unwrap_err();
     assert!(matches!(err, Error::QuotaExceeded { .. }), "{err:?}");
     assert_eq!(f.server.api().requests(STYLE_PATH), 251);
 }
 
 #[tokio::test]
-async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
+async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200_by_default() {
     let f = fixture(Edition::Enterprise, 10);
     let beproduct = f.beproduct(f.config(Plan::enterprise(10)));
     let session = f.session(&beproduct).await;
-    let styles = session.records("Style");
 
     let records: Vec<Value> = (0..450)
         .map(|i| json!({ "name": format!("S{i:05}") }))
         .collect();
-    let written = styles.write(&records).await.unwrap();
+    let answers = session
+        .post("Style")
+        .chunks(&records, &Chunking::default())
+        .await
+        .unwrap();
+    let written: Vec<Value> = answers.iter().flat_map(Answer::entities).collect();
     assert_eq!(written.len(), 450);
     assert!(written.iter().all(|r| r["id"].is_string()));
     assert_eq!(
@@ -420,7 +442,11 @@ async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
     assert_eq!(f.server.records("Style").len(), 450);
 
     f.server.api().reset_counters();
-    let read = styles.read_all().await.unwrap();
+    let read = session
+        .get("Style")
+        .pages(&Paging::default())
+        .await
+        .unwrap();
     assert_eq!(read.len(), 450);
     assert_eq!(read[449]["name"], "S00449");
     assert_eq!(
@@ -429,33 +455,13 @@ async fn writes_go_in_chunks_of_100_and_reads_in_pages_of_200() {
         "450 records in 3 pages"
     );
 
-    // Over the limits: refused before anything is sent.
-    f.server.api().reset_counters();
-    let err = styles.page(0, 201).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::RecordLimit {
-                operation: "read",
-                max: 200,
-                requested: 201
-            }
-        ),
-        "{err:?}"
-    );
-    let err = styles.write_batch(&records[..101]).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::RecordLimit {
-                operation: "write",
-                max: 100,
-                requested: 101
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(f.server.api().total_requests(), 0);
+    // A bare array, when the caller says so.
+    session
+        .post("Style")
+        .chunks(&records[..2], &Chunking::new(100, ChunkBody::Array))
+        .await
+        .unwrap();
+    assert_eq!(f.server.records("Style").len(), 452);
 }
 
 #[tokio::test]
@@ -464,7 +470,11 @@ async fn a_write_the_quota_cannot_cover_is_not_started() {
     let beproduct = f.beproduct(f.config(Plan::business(4)).with_daily_limit(4));
     let session = f.session(&beproduct).await;
     let records: Vec<Value> = (0..450).map(|i| json!({ "name": i })).collect();
-    let err = session.records("Style").write(&records).await.unwrap_err();
+    let err = session
+        .post("Style")
+        .chunks(&records, &Chunking::default())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, Error::QuotaExceeded { limit: 4, .. }),
         "{err:?}"
@@ -478,8 +488,8 @@ async fn the_access_token_query_parameter_only_when_asked() {
     let f = fixture(Edition::Business, 4);
     let beproduct = f.beproduct(f.config(Plan::business(4)).with_token_in_query());
     let session = f.session(&beproduct).await;
-    let page = session.records("Style").page(0, 1).await.unwrap();
-    assert_eq!(page.kind, "Style");
+    let answer = page(&session, 1).await.unwrap();
+    assert_eq!(answer.kind(), Some("Style"));
     // Generic requests get the parameter, not the header.
     let mut request = http::Request::new(bytes::Bytes::new());
     *request.uri_mut() = "https://developers.beproduct.example/api/v1/Style?pageSize=1"
@@ -503,6 +513,7 @@ async fn the_access_token_query_parameter_only_when_asked() {
 async fn wrong_secrets_and_bad_configuration_are_typed() {
     let f = fixture(Edition::Business, 4);
     let config = BeProductConfig::new(
+        org(),
         id(),
         SecretString::from("wrong-secret-77"),
         REDIRECT,
@@ -523,6 +534,7 @@ async fn wrong_secrets_and_bad_configuration_are_typed() {
     assert!(ClientId::new("").is_err());
     assert!(
         BeProductConfig::new(
+            org(),
             id(),
             SecretString::from("s"),
             "not a url",
@@ -542,9 +554,9 @@ async fn wrong_secrets_and_bad_configuration_are_typed() {
 }
 
 #[tokio::test]
-async fn discovery_waits_for_the_first_sign_in_step_and_is_read_once() {
+async fn discovery_when_asked_waits_for_the_first_sign_in_step_and_is_read_once() {
     let f = fixture(Edition::Business, 4);
-    let beproduct = f.beproduct(f.config(Plan::business(4)));
+    let beproduct = f.beproduct(f.config(Plan::business(4)).with_discovery());
     assert_eq!(f.server.identity().total_requests(), 0, "nothing sent yet");
     let discovery = "/ids/.well-known/openid-configuration";
 
@@ -606,7 +618,7 @@ async fn the_builder_takes_the_applications_transport_and_token_store() {
         .build()
         .unwrap();
     let session = f.session(&beproduct).await;
-    session.records("Style").page(0, 1).await.unwrap();
+    page(&session, 1).await.unwrap();
 
     // Discovery, the code exchange, the keys and the REST call all went through it.
     let served = f.server.identity().total_requests() + f.server.api().total_requests();

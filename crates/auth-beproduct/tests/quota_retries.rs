@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Error, Plan, Session};
+use auth_beproduct::{
+    Answer, BeProduct, BeProductConfig, ClientId, Error, OrganizationId, Plan, Session,
+};
 use auth_core::{InMemoryQuotaStore, ManualClock, QuotaStore, SecretString, StoreKey};
 use auth_testkit::Fault;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
@@ -39,6 +41,7 @@ fn fixture() -> Fixture {
 impl Fixture {
     fn config(&self) -> BeProductConfig {
         BeProductConfig::new(
+            OrganizationId::new("acme").unwrap(),
             ClientId::new(ID).unwrap(),
             SecretString::from(SECRET),
             REDIRECT,
@@ -63,6 +66,20 @@ impl Fixture {
     }
 }
 
+/// A page of Style records.
+async fn page(session: &Session) -> Result<Answer, Error> {
+    session.get("Style").query("pageSize", "10").send().await
+}
+
+/// One record written.
+async fn write(session: &Session) -> Result<Answer, Error> {
+    session
+        .post("Style")
+        .json(&json!({ "data": [{ "name": "S1" }] }))?
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn a_read_retried_after_a_500_counts_both_attempts() {
     let f = fixture();
@@ -70,8 +87,8 @@ async fn a_read_retried_after_a_500_counts_both_attempts() {
     assert_eq!(beproduct.requests_today().await, 0, "sign-in is not REST");
 
     f.server.api().inject_on(STYLE_PATH, Fault::ServerError, 1);
-    let page = session.records("Style").page(0, 10).await.unwrap();
-    assert_eq!(page.data.len(), 3, "the retry got the real answer");
+    let answer = page(&session).await.unwrap();
+    assert_eq!(answer.entities().len(), 3, "the retry got the real answer");
     assert_eq!(f.server.api().requests(STYLE_PATH), 2);
     assert_eq!(
         beproduct.requests_today().await,
@@ -80,10 +97,10 @@ async fn a_read_retried_after_a_500_counts_both_attempts() {
     );
 
     // Without a fault a read counts once.
-    session.records("Style").page(0, 10).await.unwrap();
+    page(&session).await.unwrap();
     assert_eq!(f.server.api().requests(STYLE_PATH), 3);
     assert_eq!(beproduct.requests_today().await, 3);
-    assert_eq!(beproduct.requests_left().await, 1_000 - 3);
+    assert_eq!(beproduct.requests_left().await, beproduct.daily_limit() - 3);
 }
 
 #[tokio::test]
@@ -97,11 +114,11 @@ async fn a_read_retried_after_a_429_with_retry_after_0_counts_both_and_goes_on()
         },
         1,
     );
-    session.records("Style").page(0, 10).await.unwrap();
+    page(&session).await.unwrap();
     assert_eq!(f.server.api().requests(STYLE_PATH), 2);
     assert_eq!(beproduct.requests_today().await, 2);
     // A 429 the retry got past is not the daily limit: the day goes on.
-    session.records("Style").page(0, 10).await.unwrap();
+    page(&session).await.unwrap();
     assert_eq!(beproduct.requests_today().await, 3);
 }
 
@@ -110,11 +127,7 @@ async fn a_write_behind_a_500_is_sent_once_and_counted_once() {
     let f = fixture();
     let (beproduct, session) = f.signed_in(f.config()).await;
     f.server.api().inject_on(STYLE_PATH, Fault::ServerError, 1);
-    let err = session
-        .records("Style")
-        .write_batch(&[json!({ "name": "S1" })])
-        .await
-        .unwrap_err();
+    let err = write(&session).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
     assert_eq!(f.server.api().requests(STYLE_PATH), 1, "never repeated");
     assert_eq!(beproduct.requests_today().await, 1);
@@ -128,11 +141,7 @@ async fn a_write_answered_502_after_commit_is_not_repeated() {
     f.server
         .api()
         .inject_on(STYLE_PATH, Fault::CommitThen(StatusCode::BAD_GATEWAY), 1);
-    let err = session
-        .records("Style")
-        .write_batch(&[json!({ "name": "S1" })])
-        .await
-        .unwrap_err();
+    let err = write(&session).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 502, .. }), "{err:?}");
     assert_eq!(f.server.api().requests(STYLE_PATH), 1);
     assert_eq!(beproduct.requests_today().await, 1);
@@ -154,7 +163,7 @@ async fn a_retry_past_the_limit_is_refused_by_the_quota_and_not_sent() {
     // be the second, which the quota refuses: it is not sent, and the caller gets the
     // answer that called for it.
     f.server.api().inject_on(STYLE_PATH, Fault::ServerError, 1);
-    let err = session.records("Style").page(0, 10).await.unwrap_err();
+    let err = page(&session).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
     assert_eq!(f.server.api().requests(STYLE_PATH), 1, "the retry not sent");
     assert_eq!(
@@ -164,7 +173,7 @@ async fn a_retry_past_the_limit_is_refused_by_the_quota_and_not_sent() {
     );
     assert_eq!(beproduct.requests_left().await, 0);
     let midnight = std::time::UNIX_EPOCH + Duration::from_secs(START + 4 * 3600);
-    let key = StoreKey::new(["beproduct", ID, "daily"]);
+    let key = StoreKey::new(["beproduct", "acme", "daily"]);
     assert_eq!(
         shared.used(&key, midnight).await.unwrap(),
         1,
@@ -172,7 +181,7 @@ async fn a_retry_past_the_limit_is_refused_by_the_quota_and_not_sent() {
     );
 
     // The next request of the day is refused here.
-    let err = session.records("Style").page(0, 10).await.unwrap_err();
+    let err = page(&session).await.unwrap_err();
     assert!(
         matches!(err, Error::QuotaExceeded { limit: 1, .. }),
         "{err:?}"

@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use auth_core::http::HttpClient;
 use auth_core::{
-    CachingProvider, Clock, RefreshPolicy, Refusal, SecretString, StoreKey, SystemClock,
-    TokenSource, TokenStore,
+    CachingProvider, Clock, RefreshPolicy, SecretString, StoreKey, SystemClock, TokenSource,
+    TokenStore,
 };
 use auth_oauth2::{ClientAuth, ClientCredentials, GrantParams, OAuth2Client, RefreshToken};
 
-use crate::provider::{MachineProvider, UserSession};
+use crate::error::password_refused;
+use crate::provider::{MachineProvider, SessionRefresh, UserSession};
 use crate::{BindeoConfig, Error};
 
 /// A Bindeo client: one OAuth 2.0 client at `POST /access_token` that sends every
@@ -131,20 +132,24 @@ impl Bindeo {
         )
     }
 
-    /// Signs a user in with the password grant and returns the user's session, a
-    /// provider of the user's tokens that refreshes them. The password is dropped when
-    /// this returns; a wrong one is [`Error::InvalidCredentials`].
+    /// Signs a user in with the password grant (reference, lines 116-197: `grant_type`
+    /// `password`, `client_id`, `client_secret`, `username`, `password`) and returns
+    /// the user's session, a provider of the user's tokens that refreshes them. The
+    /// password is dropped when this returns; a wrong one is
+    /// [`Error::InvalidCredentials`], whether the server answers `invalid_grant` or
+    /// `invalid_credentials` (see [`Error`]).
     pub async fn user(&self, username: &str, password: SecretString) -> Result<UserSession, Error> {
         let client = &self.inner.client;
         let first = client
             .password(username, &password, None, &[])
             .await
-            .map_err(|e| match auth_core::Error::from(e) {
-                e if e.refusal() == Some(Refusal::GrantRejected) => Error::InvalidCredentials,
-                e => Error::from(e),
-            })?;
+            .map_err(password_refused)?;
         drop(password);
-        let source = RefreshToken::starting_with(client.clone(), &first, GrantParams::default())?;
+        let source = SessionRefresh(RefreshToken::starting_with(
+            client.clone(),
+            &first,
+            GrantParams::default(),
+        )?);
         let key = StoreKey::new(["bindeo", client.client_id(), "user", username]);
         Ok(UserSession::new(self.cache(source, key)))
     }

@@ -38,12 +38,16 @@
 //! - [`Bindeo::machine`]: a [`MachineProvider`] for machine-to-machine calls.
 //! - [`Bindeo::user`]: signs a user in and returns a [`UserSession`] that refreshes
 //!   before the hour ends, keeps rotated refresh tokens, and answers
-//!   [`Error::SignInRequired`] when the refresh is refused.
+//!   [`Error::SignInRequired`] when the refresh token is refused.
 //! - [`Error`]: `InvalidClient`, `InvalidCredentials`, `SignInRequired`, and the
 //!   core's classified error for the rest.
 //!
-//! The reference's capture stops at the refresh grant's heading; the refresh follows
-//! RFC 6749 §6 with the same JSON encoding and endpoint as the other grants.
+//! The reference's capture stops at the refresh grant's heading (line 199); the
+//! refresh follows RFC 6749 §6 with the same JSON encoding and endpoint as the other
+//! grants. Its errors page is missing: every plausible code of a wrong password
+//! (`invalid_grant`, `invalid_credentials`) and of a refused refresh token
+//! (`invalid_grant`, `invalid_request`, `invalid_token`) is sorted, see [`Error`] and
+//! the README's "Where the document is silent".
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -9,7 +9,9 @@ use std::time::Duration;
 use auth_bindeo::{Bindeo, BindeoConfig, Error, UserSession};
 use auth_core::http::AuthorizedClient;
 use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, Refusal, SecretString};
-use auth_testkit::bindeo::{ACCESS_TOKEN_PATH, BindeoServer, BindeoServerConfig, RESOURCE_PATH};
+use auth_testkit::bindeo::{
+    ACCESS_TOKEN_PATH, BindeoServer, BindeoServerConfig, ErrorAnswer, ErrorStyle, RESOURCE_PATH,
+};
 use bytes::Bytes;
 
 const ID: &str = "bindeo-client";
@@ -23,11 +25,17 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_answering(ErrorStyle::rfc6749())
+}
+
+/// A server that answers refusals in `style`.
+fn fixture_answering(style: ErrorStyle) -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
     let server = BindeoServer::start(
         BindeoServerConfig::new(ID, SECRET)
             .user(USER, PASSWORD)
-            .clock(Arc::new(clock.clone())),
+            .clock(Arc::new(clock.clone()))
+            .errors(style),
     )
     .unwrap();
     Fixture { clock, server }
@@ -275,4 +283,114 @@ fn plain_http_off_loopback_is_refused() {
         matches!(err, Error::Core(auth_core::Error::InsecureUrl { .. })),
         "{err:?}"
     );
+}
+
+// Issue 26, item 8: the refresh grant and the error codes are assumptions (the
+// capture stops at the refresh heading, its errors page is missing). Every plausible
+// answer is sorted; each test below has the server answer in one style.
+
+/// The refresh-token answer of the RFC style, replaced by `error` (status `status`).
+fn refresh_answered(status: u16, error: &str) -> ErrorStyle {
+    ErrorStyle {
+        bad_refresh_token: ErrorAnswer::new(
+            http::StatusCode::from_u16(status).unwrap(),
+            error,
+            "The refresh token is invalid.",
+        ),
+        ..ErrorStyle::rfc6749()
+    }
+}
+
+/// Signs in, has the server revoke every refresh token, and lets the hour pass: the
+/// next token needs a refresh, which the server refuses.
+async fn refused_refresh(f: &Fixture) -> (Bindeo, UserSession) {
+    let bindeo = f.bindeo(SECRET);
+    let session = bindeo
+        .user(USER, SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    session.token().await.unwrap();
+    f.server.revoke_refresh_tokens();
+    f.clock.advance(Duration::from_secs(3600));
+    (bindeo, session)
+}
+
+#[tokio::test]
+async fn a_wrong_password_answered_invalid_credentials_401_is_invalid_credentials() {
+    let f = fixture_answering(ErrorStyle::league());
+    let err = f
+        .bindeo(SECRET)
+        .user(USER, SecretString::from("hunter2-not-it"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_answered_invalid_grant_400_is_invalid_credentials() {
+    let f = fixture_answering(ErrorStyle::rfc6749());
+    let err = f
+        .bindeo(SECRET)
+        .user(USER, SecretString::from("hunter2-not-it"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_bad_refresh_token_answered_invalid_request_401_ends_the_session() {
+    let f = fixture_answering(ErrorStyle::league());
+    let (bindeo, session) = refused_refresh(&f).await;
+    let err = session.token().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+    // Generic code sees the core's SignInRequired through the provider, too.
+    let mut request = auth_core::AuthRequest::new(Default::default());
+    let err = session.authorize(&mut request).await.unwrap_err();
+    assert!(
+        matches!(err, auth_core::Error::SignInRequired { .. }),
+        "{err:?}"
+    );
+    // No password was kept, so none was sent again.
+    assert_eq!(f.server.grants("password"), 1);
+    drop(bindeo);
+}
+
+#[tokio::test]
+async fn a_bad_refresh_token_answered_invalid_request_400_ends_the_session() {
+    let f = fixture_answering(refresh_answered(400, "invalid_request"));
+    let (_bindeo, session) = refused_refresh(&f).await;
+    let err = session.token().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_bad_refresh_token_answered_invalid_token_ends_the_session() {
+    let f = fixture_answering(refresh_answered(401, "invalid_token"));
+    let (_bindeo, session) = refused_refresh(&f).await;
+    let err = session.token().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_bad_refresh_token_answered_invalid_grant_ends_the_session() {
+    let f = fixture_answering(ErrorStyle::rfc6749());
+    let (_bindeo, session) = refused_refresh(&f).await;
+    let err = session.token().await.unwrap_err();
+    assert!(matches!(err, Error::SignInRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_invalid_client_in_either_style() {
+    for style in [ErrorStyle::rfc6749(), ErrorStyle::league()] {
+        let f = fixture_answering(style);
+        let wrong = f.bindeo("bindeo-secret-WRONG");
+        let err = Error::from(wrong.machine().token().await.map(drop).unwrap_err());
+        assert!(matches!(err, Error::InvalidClient), "{err:?}");
+        let err = wrong
+            .user(USER, SecretString::from(PASSWORD))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidClient), "{err:?}");
+    }
 }

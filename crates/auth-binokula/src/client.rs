@@ -131,11 +131,17 @@ impl BinokulaBuilder {
     }
 }
 
+/// The two shapes a `200` from `GET /api/Token` may take: the guide's token answer
+/// (lines 50-54: `email`, `access_token`, `expiry_date`), or a `message` and no token
+/// (the shape of the guide's other answers; what a server that answers every request
+/// `200` says when it issues no token). Every member is optional here and checked in
+/// [`token_answer`].
 #[derive(Deserialize)]
 struct TokenWire {
-    email: String,
-    access_token: String,
-    expiry_date: String,
+    email: Option<String>,
+    access_token: Option<String>,
+    expiry_date: Option<String>,
+    message: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -191,8 +197,13 @@ impl Binokula {
         self.sessions.forget(email);
     }
 
-    /// Issues (or renews) `email`'s SSO token: `GET /api/Token`, uncached. The user
-    /// is created unless `existing_users_only`. Issuing a token makes any earlier one
+    /// Issues (or renews) `email`'s SSO token: `GET /api/Token` with `email`,
+    /// `existingusersonly`, `tenant` and `code` (`vendor-docs/000_027729303c54bc9d.txt`,
+    /// lines 32-46), uncached. The user is created unless `existing_users_only`
+    /// ("When \"true\" a valid token is only generated for existing users", line 44).
+    /// The answer is the guide's `{"email", "access_token", "expiry_date"}` (lines
+    /// 50-54), or a `message` without a token ([`Error::UnknownUser`] with
+    /// `existing_users_only`, else [`Error::NoToken`]). Issuing a token makes any earlier one
     /// of that user invalid, the one [`user`](Self::user) caches included. An answer
     /// whose `email` is not `email` (ASCII case-insensitively) is
     /// [`Error::EmailMismatch`].
@@ -204,17 +215,20 @@ impl Binokula {
         self.api.issue_token(email, existing_users_only).await
     }
 
-    /// The `ExternalAccess` URL for `token`, with email, token and tenant URL-encoded.
+    /// The `ExternalAccess` URL for `token`: `https://binokula.app/Account/ExternalAccess`
+    /// with `email`, `access_token` and `tenant` (lines 58-64), "URL encoded" (line 71).
     pub fn external_access_url(&self, token: &SsoToken) -> SsoUrl {
         self.api.external_access_url(token)
     }
 
-    /// Registers a user: `PUT /api/User`. Returns the server's message.
+    /// Registers a user: `PUT /api/User` with `email`, `tenant` and `code` (lines
+    /// 83-96). Returns the server's message, unquoted (`Successfully registered …`,
+    /// line 102); a `200` is success as far as the guide lets anyone tell.
     ///
     /// Not sent again after a 5xx or 429 although `PUT` is idempotent by method: the
-    /// document answers a second registration of the same address with a conflict, so a
-    /// repeat of a registration the server did commit would report
-    /// [`Error::UserExists`] for a user just created.
+    /// test server answers a second registration of the same address with a conflict
+    /// (our assumption; the guide shows no error), so a repeat of a registration the
+    /// server did commit could report [`Error::UserExists`] for a user just created.
     pub async fn register_user(&self, email: &Email) -> Result<String, Error> {
         let response = self
             .api
@@ -228,7 +242,8 @@ impl Binokula {
         parse_message(&response)
     }
 
-    /// Deletes a user: `DELETE /api/User`. Returns the server's message.
+    /// Deletes a user: `DELETE /api/User` with `email`, `tenant` and `code` (lines
+    /// 106-119). Returns the server's message, unquoted (line 125).
     pub async fn delete_user(&self, email: &Email) -> Result<String, Error> {
         let response = self
             .api
@@ -237,8 +252,9 @@ impl Binokula {
         parse_message(&response)
     }
 
-    /// Enables or disables a user: `POST /api/UserStatus`. Returns the server's
-    /// message.
+    /// Enables or disables a user: `POST /api/UserStatus` with `email`, `tenant`,
+    /// `status` (`"true"` or `"false"`) and `code` (lines 129-143). Returns the
+    /// server's message, unquoted (line 149).
     pub async fn set_user_enabled(&self, email: &Email, enabled: bool) -> Result<String, Error> {
         let status = if enabled { "true" } else { "false" };
         let response = self
@@ -267,18 +283,7 @@ impl Api {
                 &[("email", email.as_str()), ("existingusersonly", existing)],
             )
             .await?;
-        let wire: TokenWire = response.json()?;
-        // The answer names its user: a token for anyone else is not this user's.
-        if !email.is(&wire.email) {
-            return Err(Error::EmailMismatch {
-                requested: email.as_str().to_owned(),
-            });
-        }
-        Ok(SsoToken {
-            email: wire.email,
-            access_token: SecretString::from(wire.access_token),
-            expires_at: parse_expiry(&wire.expiry_date)?,
-        })
+        token_answer(&response, email, existing_users_only)
     }
 
     pub(crate) fn external_access_url(&self, token: &SsoToken) -> SsoUrl {
@@ -323,6 +328,50 @@ impl Api {
         let response = self.http.send_as(request, repeat).await?;
         response.api_answer().map_err(Error::from_api)
     }
+}
+
+/// Reads a `200` from `GET /api/Token`: the guide's token answer, or a `message`
+/// without a token (see [`Error`]: [`Error::UnknownUser`] when only existing users may
+/// have one, line 44, else [`Error::NoToken`]). Anything else is a malformed answer.
+fn token_answer(
+    response: &HttpResponse,
+    email: &Email,
+    existing_users_only: bool,
+) -> Result<SsoToken, Error> {
+    let wire: TokenWire = response.json()?;
+    let malformed = |reason: &str| {
+        Error::Core(auth_core::Error::InvalidResponse {
+            status: Some(response.status),
+            reason: reason.into(),
+        })
+    };
+    let Some(access_token) = wire.access_token.filter(|t| !t.is_empty()) else {
+        if wire.message.is_none() {
+            return Err(malformed(
+                "the token answer has no access_token and no message",
+            ));
+        }
+        let message = unquote(&response.api_message());
+        return Err(if existing_users_only {
+            Error::UnknownUser { message }
+        } else {
+            Error::NoToken { message }
+        });
+    };
+    let (Some(answered), Some(expiry)) = (wire.email, wire.expiry_date) else {
+        return Err(malformed("the token answer lacks email or expiry_date"));
+    };
+    // The answer names its user: a token for anyone else is not this user's.
+    if !email.is(&answered) {
+        return Err(Error::EmailMismatch {
+            requested: email.as_str().to_owned(),
+        });
+    }
+    Ok(SsoToken {
+        email: answered,
+        access_token: SecretString::from(access_token),
+        expires_at: parse_expiry(&expiry)?,
+    })
 }
 
 /// `{"message": "\"Successfully registered example@example.com\""}`: the message is a
@@ -372,12 +421,17 @@ mod tests {
 
     #[test]
     fn statuses_map_to_typed_errors() {
-        assert!(matches!(sorted(401, ""), Err(Error::InvalidCode)));
-        assert!(matches!(
-            sorted(403, r#"{"message":"\"Invalid tenant\""}"#),
-            Err(Error::InvalidTenantOrSecret { message }) if message == "Invalid tenant"
-        ));
+        // 401 and 403 alike: the guide does not say which credential either means.
+        for status in [401, 403] {
+            let sorted = sorted(status, r#"{"message":"\"Invalid tenant\""}"#);
+            assert!(
+                matches!(&sorted, Err(Error::CredentialsRejected { status: s, message })
+                    if s.as_u16() == status && message == "Invalid tenant"),
+                "{sorted:?}"
+            );
+        }
         assert!(matches!(sorted(404, "{}"), Err(Error::UnknownUser { .. })));
+        assert!(matches!(sorted(409, "{}"), Err(Error::UserExists { .. })));
         assert!(matches!(
             sorted(500, "oops"),
             Err(Error::Core(auth_core::Error::Status { .. }))
@@ -393,10 +447,70 @@ mod tests {
         ));
     }
 
+    /// Issue 26, item 7: the guide gives no meaning to a 401. A 401 whose message
+    /// says the client secret was wrong is not blamed on the function key, and the
+    /// message is kept.
+    #[test]
+    fn a_401_is_not_blamed_on_the_function_key() {
+        let err = sorted(401, r#"{"message":"\"Invalid client secret\""}"#).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            matches!(&err, Error::CredentialsRejected { message, .. } if message == "Invalid client secret"),
+            "{err:?}"
+        );
+        assert!(shown.contains("Invalid client secret"), "{shown}");
+    }
+
+    fn email(s: &str) -> Email {
+        Email::parse(s).unwrap()
+    }
+
+    /// Issue 26, item 7: a `200` with a `message` and no token is the server saying
+    /// why it issued none, not a malformed answer.
+    #[test]
+    fn a_token_answer_with_only_a_message_is_understood() {
+        let ann = email("ann@example.com");
+        let answer = response(200, r#"{"message": "\"User ann@example.com not found\""}"#);
+        assert!(matches!(
+            token_answer(&answer, &ann, true),
+            Err(Error::UnknownUser { message }) if message == "User ann@example.com not found"
+        ));
+        assert!(matches!(
+            token_answer(&answer, &ann, false),
+            Err(Error::NoToken { message }) if message == "User ann@example.com not found"
+        ));
+        // The guide's own example answer is a token.
+        let token = response(
+            200,
+            r#"{"email": "ann@example.com", "access_token": "FbyIcycqczD6sT519Clgo2iNoW3wxXupT2uxRbUrGO8=", "expiry_date": "2018-04-26T03:08:03.893495+00:00"}"#,
+        );
+        let token = token_answer(&token, &ann, true).unwrap();
+        assert_eq!(token.email, "ann@example.com");
+        // Neither shape: malformed, and the message does not quote the body.
+        for body in [
+            r#"{"email": "ann@example.com"}"#,
+            "[]",
+            r#"{"access_token": "t0k3n"}"#,
+        ] {
+            let err = token_answer(&response(200, body), &ann, false).unwrap_err();
+            assert!(
+                matches!(err, Error::Core(auth_core::Error::InvalidResponse { .. })),
+                "{body}: {err:?}"
+            );
+            assert!(!format!("{err} {err:?}").contains("t0k3n"));
+        }
+    }
+
     #[test]
     fn the_tenants_refused_credentials_are_client_rejected() {
-        let core = auth_core::Error::from(Error::InvalidCode);
+        let core = auth_core::Error::from(Error::CredentialsRejected {
+            status: http::StatusCode::UNAUTHORIZED,
+            message: String::new(),
+        });
         assert_eq!(core.refusal(), Some(auth_core::Refusal::ClientRejected));
-        assert!(matches!(Error::from_core(core), Error::InvalidCode));
+        assert!(matches!(
+            Error::from_core(core),
+            Error::CredentialsRejected { .. }
+        ));
     }
 }

@@ -10,10 +10,11 @@ use url::Url;
 use crate::Error;
 
 /// The API's production base URL, from the developer guide
-/// (`https://api.binokula.app/api/Token`, `/api/User`, `/api/UserStatus`).
+/// (`https://api.binokula.app/api/Token`, `/api/User`, `/api/UserStatus`; lines 32,
+/// 83, 106, 129 of `vendor-docs/000_027729303c54bc9d.txt`).
 pub const DEFAULT_API_URL: &str = "https://api.binokula.app/";
 /// The app's production base URL, from the developer guide
-/// (`https://binokula.app/Account/ExternalAccess`).
+/// (`https://binokula.app/Account/ExternalAccess`, line 58).
 pub const DEFAULT_APP_URL: &str = "https://binokula.app/";
 
 /// The tenant's client secret, sent in the `client_secret` header (the guide's
@@ -67,6 +68,13 @@ impl fmt::Debug for FunctionKey {
 /// A user's email address, checked for the one thing every address has (`@` with text
 /// on both sides) and compared by its [`key`](Self::key): ASCII case-insensitively,
 /// with every other character kept as it is.
+///
+/// The guide never says how Binokula compares addresses; this is the crate's choice
+/// (README, "Where the document is silent"): a cache split between two spellings of
+/// one user would have each spelling's token revoke the other's ("Only one user token
+/// can be active at any given time", line 24), while sharing one token between two
+/// spellings fails closed on a server that tells them apart. The address is always
+/// sent as given.
 #[derive(Clone)]
 pub struct Email(String);
 

@@ -39,9 +39,13 @@
 //!   that sets the `ExternalAccess` parameters. Give a fleet one
 //!   [`store`](BinokulaBuilder::store): one active token per user across processes.
 //! - [`Email`]: a user is keyed by the address as given, ASCII case-insensitively
-//!   ([`Email::key`]); Unicode case folding would merge distinct mailboxes.
-//! - [`Error`]: typed failures (wrong code, wrong tenant or secret, unknown user,
-//!   malformed `expiry_date`, a token answer for another email address).
+//!   ([`Email::key`]); Unicode case folding would merge distinct mailboxes. The guide
+//!   is silent on this; the crate's reasons are in its README.
+//! - [`Error`]: typed failures (refused tenant credentials, unknown user, user
+//!   exists, no token issued, malformed `expiry_date`, a token answer for another
+//!   email address). The guide shows no error answer: the statuses are assumptions,
+//!   and a `200` carrying a `message` instead of a token is understood too (see
+//!   [`Error`]).
 //!
 //! The default `reqwest` feature gives [`Binokula::new`] its transport; without it,
 //! give the builder an [`HttpClient`](auth_core::http::HttpClient) over any transport.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, Error, FunctionKey};
 use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock};
 use auth_testkit::binokula::{
-    BinokulaServer, BinokulaTenant, EXTERNAL_ACCESS_PATH, HOME_PATH, LOGIN_PATH, TOKEN_PATH,
-    landing,
+    Addresses, BinokulaServer, BinokulaTenant, EXTERNAL_ACCESS_PATH, Failures, HOME_PATH,
+    LOGIN_PATH, TOKEN_PATH, landing,
 };
 
 const TENANT: &str = "acme";
@@ -22,10 +22,15 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(|t| t)
+}
+
+/// A server whose tenant settings `tune` adjusts (failure shape, address rule).
+fn fixture_with(tune: impl FnOnce(BinokulaTenant) -> BinokulaTenant) -> Fixture {
     let clock = ManualClock::starting_at_unix(1_750_000_000);
-    let server = BinokulaServer::start(
+    let server = BinokulaServer::start(tune(
         BinokulaTenant::new(TENANT, SECRET, CODE).clock(Arc::new(clock.clone())),
-    )
+    ))
     .unwrap();
     Fixture { clock, server }
 }
@@ -128,7 +133,7 @@ async fn failures_are_typed() {
     let wrong_secret = f.client_with("not-the-secret", CODE, TENANT);
     let err = wrong_secret.issue_token(&ann, false).await.unwrap_err();
     assert!(
-        matches!(err, Error::InvalidTenantOrSecret { .. }),
+        matches!(&err, Error::CredentialsRejected { status, .. } if status.as_u16() == 403),
         "{err:?}"
     );
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
@@ -136,12 +141,16 @@ async fn failures_are_typed() {
     let wrong_tenant = f.client_with(SECRET, CODE, "globex");
     assert!(matches!(
         wrong_tenant.register_user(&ann).await,
-        Err(Error::InvalidTenantOrSecret { .. })
+        Err(Error::CredentialsRejected { .. })
     ));
 
     let wrong_code = f.client_with(SECRET, "guessed", TENANT);
     let err = wrong_code.issue_token(&ann, false).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidCode), "{err:?}");
+    assert!(
+        matches!(&err, Error::CredentialsRejected { status, .. } if status.as_u16() == 401),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("guessed"));
 
     let client = f.client();
     let err = client.issue_token(&ann, true).await.unwrap_err();
@@ -369,6 +378,94 @@ async fn refused_tenant_credentials_are_client_rejected_for_generic_code() {
     );
     assert!(matches!(
         err.source_as::<Error>(),
-        Some(Error::InvalidTenantOrSecret { .. })
+        Some(Error::CredentialsRejected { .. })
     ));
+}
+
+/// Issue 26, item 7: the guide shows only `200 OK` answers. Against a server that
+/// answers every failure `200` with a `message` (the shape of the guide's user
+/// management answers), a token answer without a token is understood, not a
+/// malformed answer: an unknown user when only existing users may have a token, else
+/// "no token" with the server's reason.
+#[tokio::test]
+async fn failures_answered_200_with_a_message_are_understood() {
+    let f = fixture_with(|t| t.failures(Failures::Ok200));
+    let client = f.client();
+    let ann = email("ann@example.com");
+
+    let err = client.issue_token(&ann, true).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownUser { message } if message == "User ann@example.com not found"),
+        "{err:?}"
+    );
+    assert!(!f.server.has_user("ann@example.com"), "not auto-created");
+
+    // Through the cache as well: the typed error, and nothing cached.
+    let sessions = Binokula::builder(f.config(SECRET, CODE, TENANT))
+        .clock(Arc::new(f.clock.clone()))
+        .existing_users_only(true)
+        .build()
+        .unwrap();
+    let err = sessions.sso_url(&ann).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
+
+    // A refused secret answered 200: no token, the server's reason, no secret shown.
+    let wrong = f.client_with("not-the-secret", CODE, TENANT);
+    let err = wrong.issue_token(&ann, false).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::NoToken { message } if message == "Invalid tenant or client secret"),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("not-the-secret"));
+
+    // The documented answers still work, and a token signs in.
+    client.register_user(&ann).await.unwrap();
+    let url = sessions.sso_url(&ann).await.unwrap();
+    assert_eq!(landing(url.expose()).await.unwrap(), HOME_PATH);
+
+    // A management call answered 200 is the documented answer shape: its message is
+    // returned as it is, whatever it says (the guide gives no other way to tell).
+    assert_eq!(
+        client.register_user(&ann).await.unwrap(),
+        "User ann@example.com already exists"
+    );
+    assert_eq!(
+        client
+            .delete_user(&email("ghost@example.com"))
+            .await
+            .unwrap(),
+        "User ghost@example.com not found"
+    );
+}
+
+/// Issue 26, item 7: the guide never says addresses compare case-insensitively. The
+/// crate keys users by the address with ASCII letters lower-cased (README, "Where the
+/// document is silent"). Against a server that compares byte for byte, the cost of
+/// that choice fails closed: two spellings share one cached token, and the link for
+/// the spelling that did not ask for it lands on the login page; it never signs one
+/// address in with another's token.
+#[tokio::test]
+async fn on_a_case_sensitive_server_two_ascii_spellings_share_one_token_and_fail_closed() {
+    let f = fixture_with(|t| t.addresses(Addresses::Exact));
+    let client = f.client();
+    let upper = email("Kim@corp.com");
+    let lower = email("kim@corp.com");
+    client.register_user(&upper).await.unwrap();
+    client.register_user(&lower).await.unwrap();
+    assert!(f.server.has_user("Kim@corp.com") && f.server.has_user("kim@corp.com"));
+
+    // Uncached calls are byte-exact: each spelling gets its own token and signs in.
+    let own = client.issue_token(&lower, true).await.unwrap();
+    assert_eq!(own.email, "kim@corp.com");
+    let own_url = client.external_access_url(&own);
+    assert_eq!(landing(own_url.expose()).await.unwrap(), HOME_PATH);
+
+    // Cached: one token for both spellings, issued to the first that asked.
+    let sessions = f.client();
+    let first = sessions.sso_url(&upper).await.unwrap();
+    let second = sessions.sso_url(&lower).await.unwrap();
+    assert_eq!(f.server.tokens_issued(), 2);
+    assert_eq!(landing(first.expose()).await.unwrap(), HOME_PATH);
+    assert!(second.expose().contains("email=kim%40corp.com"));
+    assert_eq!(landing(second.expose()).await.unwrap(), LOGIN_PATH);
 }

@@ -23,8 +23,9 @@ proptest! {
         let url = client.external_access_url(&token);
         prop_assert!(url.expose().contains(&url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()));
         let errors = [
-            Error::InvalidCode,
-            Error::InvalidTenantOrSecret { message: "Invalid tenant or client secret".into() },
+            Error::CredentialsRejected { status: http::StatusCode::UNAUTHORIZED, message: String::new() },
+            Error::CredentialsRejected { status: http::StatusCode::FORBIDDEN, message: "Invalid tenant or client secret".into() },
+            Error::NoToken { message: "Invalid tenant or client secret".into() },
             Error::MalformedExpiry,
             Error::EmailMismatch { requested: "a@b.c".into() },
         ];

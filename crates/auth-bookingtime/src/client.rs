@@ -7,13 +7,13 @@ use auth_core::{
     CachingProvider, Clock, ExposeSecret, RefreshPolicy, StoreKey, SystemClock, TokenSource,
     TokenStore,
 };
-use auth_oauth2::oidc::{AuthorizationRequest, PendingAuthorization};
+use auth_oauth2::oidc::PendingAuthorization;
 use auth_oauth2::{ClientAuth, OAuth2Client};
 use url::Url;
 
 use crate::provider::{Access, Api};
 use crate::tokens::{RefreshTokens, refresh_token_of};
-use crate::{BookingtimeConfig, Error};
+use crate::{AuthorizationOptions, BookingtimeConfig, Error};
 
 /// A bookingtime client: one app or module, its authorization server and App API.
 /// Cheap to clone; clones share everything.
@@ -176,24 +176,36 @@ impl Bookingtime {
         &self.inner.app
     }
 
-    /// User authentication, step 1: the authorization code request (with `state` and
-    /// PKCE S256) to send the user's browser to.
+    /// User authentication, step 1: the authorization code request to send the
+    /// user's browser to, plain OAuth 2.0 (RFC 6749 §4.1.1): `response_type=code`,
+    /// `client_id`, `redirect_uri`, `state` and PKCE (S256); no `scope` and no
+    /// `nonce`, since the document names the Authorization Code Flow (line 14) and
+    /// nothing of OpenID Connect. For a scope, OpenID Connect or other parameters,
+    /// see [`authorization_request_with`](Self::authorization_request_with).
     ///
-    /// The documentation names the authorization code flow but gives no URL for its
-    /// authorization endpoint, so `authorize_url` is the caller's: the one bookingtime
-    /// gives the app. It must be HTTPS (or HTTP on loopback).
+    /// The documentation gives no URL for the authorization endpoint, so
+    /// `authorize_url` is the caller's: the one bookingtime gives the app. It must be
+    /// HTTPS (or HTTP on loopback).
     pub fn authorization_request(
         &self,
         authorize_url: &Url,
         redirect_uri: &str,
     ) -> Result<PendingAuthorization, Error> {
+        self.authorization_request_with(authorize_url, redirect_uri, &AuthorizationOptions::new())
+    }
+
+    /// [`authorization_request`](Self::authorization_request) with `options`: a
+    /// `scope`, OpenID Connect's `openid` scope and `nonce`
+    /// ([`AuthorizationOptions::openid_connect`]), extra parameters. Without
+    /// OpenID Connect, [`PendingAuthorization::nonce`] is `None`: none is sent.
+    pub fn authorization_request_with(
+        &self,
+        authorize_url: &Url,
+        redirect_uri: &str,
+        options: &AuthorizationOptions,
+    ) -> Result<PendingAuthorization, Error> {
         self.inner.api.http.check_url(authorize_url)?;
-        Ok(AuthorizationRequest::new(
-            authorize_url.clone(),
-            self.inner.client.client_id(),
-            redirect_uri,
-        )
-        .code())
+        Ok(options.request(authorize_url, self.inner.client.client_id(), redirect_uri))
     }
 
     /// User authentication, step 2: checks the redirect (`state`, errors), exchanges

@@ -46,7 +46,10 @@
 //!   [`CredentialProvider`](auth_core::CredentialProvider).
 //! - [`Bookingtime::authorization_request`] and [`Bookingtime::sign_in`]: user
 //!   authentication with the authorization code flow (PKCE, `state`), which yields
-//!   the user's own refresh token and then works the same way.
+//!   the user's own refresh token and then works the same way. The request is plain
+//!   OAuth 2.0 (no `scope`, no `nonce`); a scope, OpenID Connect's `openid` and
+//!   `nonce`, or other parameters only when asked for
+//!   ([`Bookingtime::authorization_request_with`], [`AuthorizationOptions`]).
 //! - [`Error`]: `InvalidClient`, `OrganizationNotPermitted`, `SignInRequired`,
 //!   `Api`, and the core's classified error for the rest.
 //!
@@ -59,11 +62,15 @@
 //! - It names the authorization code flow but gives no URL for its authorization
 //!   endpoint: [`Bookingtime::authorization_request`] takes it as an argument. The
 //!   code is exchanged at the documented `oauth/token`.
+//! - It says nothing of OpenID Connect or of scopes: the authorization request is
+//!   plain OAuth 2.0, which any server takes; a plain OAuth server may refuse
+//!   `scope=openid` with `invalid_scope`, so it is sent only when asked for.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod app_api;
+mod authorization;
 mod client;
 mod config;
 mod error;
@@ -71,6 +78,7 @@ mod provider;
 mod tokens;
 
 pub use app_api::{Customer, InheritableText, NewCustomer, OrganizationInfo};
+pub use authorization::AuthorizationOptions;
 pub use client::{Bookingtime, BookingtimeBuilder};
 pub use config::{
     BookingtimeConfig, DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_LOCALE, OrganizationId,

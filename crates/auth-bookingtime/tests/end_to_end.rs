@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_bookingtime::{Bookingtime, BookingtimeConfig, Error, NewCustomer, OrganizationId};
+use auth_bookingtime::{
+    AuthorizationOptions, Bookingtime, BookingtimeConfig, Error, NewCustomer, OrganizationId,
+};
 use auth_core::{Clock, ExposeSecret, ManualClock, Refusal, SecretString};
 use auth_testkit::Fault;
 use auth_testkit::bookingtime::{App, BookingtimeServer, BookingtimeServerConfig, TOKEN_PATH};
@@ -26,13 +28,20 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(false)
+}
+
+/// With an authorization endpoint that takes OpenID Connect's `openid` scope, or (the
+/// default) a plain OAuth 2.0 one that answers it with `invalid_scope`.
+fn fixture_with(openid_connect: bool) -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
     let server = BookingtimeServer::start(
         BookingtimeServerConfig::new()
             .app(App::new(APP, SECRET, &ORGS))
             .app(App::module(MODULE, &["f6-org-m"]))
             .app(App::new("unrelated", "x", &[OTHER_ORG]))
-            .clock(Arc::new(clock.clone())),
+            .clock(Arc::new(clock.clone()))
+            .openid_connect(openid_connect),
     )
     .unwrap();
     Fixture { clock, server }
@@ -428,4 +437,117 @@ async fn clients_on_one_store_share_both_stages() {
     one.app().organization(&org(ORGS[0])).show().await.unwrap();
     two.app().organization(&org(ORGS[0])).show().await.unwrap();
     assert_eq!(f.stages(), (1, 1), "one request per stage for both clients");
+}
+
+// Issue 26, item 2: the document names the Authorization Code Flow and nothing of
+// OpenID Connect; `scope=openid` and a `nonce` only when asked for.
+
+const CALLBACK: &str = "https://app.example/callback";
+
+fn query(url: &url::Url) -> Vec<(String, String)> {
+    url.query_pairs().into_owned().collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn the_authorization_request_is_plain_oauth_by_default() {
+    let config = BookingtimeConfig::new(APP, SecretString::from(SECRET)).unwrap();
+    let bookingtime = Bookingtime::new(config).unwrap();
+    let authorize = url::Url::parse("https://auth.bookingtime.com/oauth/authorize").unwrap();
+    let pending = bookingtime
+        .authorization_request(&authorize, CALLBACK)
+        .unwrap();
+    let pairs = query(&pending.url);
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "state",
+            "code_challenge",
+            "code_challenge_method"
+        ],
+        "RFC 6749 §4.1.1 and PKCE, no scope, no nonce: {}",
+        pending.url
+    );
+    assert_eq!(param(&pairs, "response_type"), Some("code"));
+    assert_eq!(param(&pairs, "client_id"), Some(APP));
+    assert_eq!(param(&pairs, "redirect_uri"), Some(CALLBACK));
+    assert_eq!(param(&pairs, "code_challenge_method"), Some("S256"));
+}
+
+#[tokio::test]
+async fn a_plain_oauth_server_signs_the_user_in_with_the_default_request() {
+    let f = fixture_with(false);
+    let bookingtime = f.app(SECRET);
+    let pending = bookingtime
+        .authorization_request(&f.server.authorize_url(), CALLBACK)
+        .unwrap();
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    assert!(
+        !redirect.as_str().contains("invalid_scope"),
+        "the plain OAuth server refused the request: {redirect}"
+    );
+    let user = bookingtime.sign_in(&pending, &redirect).await.unwrap();
+    user.organization(&org(ORGS[0])).show().await.unwrap();
+    assert_eq!(f.server.grants("authorization_code"), 1);
+}
+
+#[tokio::test]
+async fn openid_connect_parameters_only_when_asked_for() {
+    let options = AuthorizationOptions::new().openid_connect();
+
+    // Asked for, against a server that speaks OpenID Connect: `openid` and a nonce.
+    let f = fixture_with(true);
+    let bookingtime = f.app(SECRET);
+    let pending = bookingtime
+        .authorization_request_with(&f.server.authorize_url(), CALLBACK, &options)
+        .unwrap();
+    let pairs = query(&pending.url);
+    assert_eq!(param(&pairs, "scope"), Some("openid"));
+    assert_eq!(param(&pairs, "nonce"), pending.nonce());
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    let user = bookingtime.sign_in(&pending, &redirect).await.unwrap();
+    user.organization(&org(ORGS[1])).show().await.unwrap();
+
+    // A scope of the caller's own, without OpenID Connect: sent as given.
+    let scoped = bookingtime
+        .authorization_request_with(
+            &f.server.authorize_url(),
+            CALLBACK,
+            &AuthorizationOptions::new().scope("customer"),
+        )
+        .unwrap();
+    let pairs = query(&scoped.url);
+    assert_eq!(param(&pairs, "scope"), Some("customer"));
+    assert_eq!(param(&pairs, "nonce"), None);
+
+    // Asked for against a plain OAuth server: its invalid_scope comes back typed.
+    let f = fixture_with(false);
+    let bookingtime = f.app(SECRET);
+    let pending = bookingtime
+        .authorization_request_with(&f.server.authorize_url(), CALLBACK, &options)
+        .unwrap();
+    let redirect = consent(pending.url.as_str()).await.unwrap();
+    let err = bookingtime.sign_in(&pending, &redirect).await.unwrap_err();
+    let code = match &err {
+        Error::Core(e) => e
+            .source_as::<auth_oauth2::Error>()
+            .and_then(|e| e.oauth_code()),
+        _ => None,
+    };
+    assert_eq!(
+        code,
+        Some(&auth_oauth2::OAuthErrorCode::InvalidScope),
+        "{err:?}"
+    );
+    assert_eq!(f.server.grants("authorization_code"), 0);
 }

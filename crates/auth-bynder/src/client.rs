@@ -12,18 +12,22 @@ use url::Url;
 use crate::token::{ACCESS_TOKEN_LIFETIME, REQUEST_TOKEN_LIFETIME};
 use crate::{AccessToken, BynderConfig, BynderProvider, Error, RequestToken};
 
-/// Step 1's path.
+/// Step 1's path: "Endpoint/api/v4/oauth/request_token/", method POST
+/// (`vendor-docs/003_d1adedb5d9e863b8.txt`, lines 69-70).
 pub const REQUEST_TOKEN_PATH: &str = "api/v4/oauth/request_token/";
-/// Step 2's path, opened in the user's browser.
+/// Step 2's path, opened in the user's browser: "Endpoint/api/v4/oauth/authorise/",
+/// method GET (lines 86-87).
 pub const AUTHORISE_PATH: &str = "api/v4/oauth/authorise/";
-/// Step 3's path.
+/// Step 3's path: "Endpoint/api/v4/oauth/access_token/", method POST (lines
+/// 104-105).
 pub const ACCESS_TOKEN_PATH: &str = "api/v4/oauth/access_token/";
 
 /// A Bynder portal for one consumer: the handshake, and providers that sign API calls.
 ///
 /// Bynder speaks OAuth 1.0 before revision A, as its guide shows: no `oauth_callback`
-/// at step 1 (the callback is a parameter of the authorise URL), no
-/// `oauth_callback_confirmed`, no verifier at step 3.
+/// at step 1 ("Parameters-", line 72; the callback is a parameter of the authorise
+/// URL, line 92), no `oauth_callback_confirmed` (the answer on line 74), no verifier
+/// at step 3 ("Parameters-", line 107).
 pub struct Bynder {
     config: BynderConfig,
     flow: Flow,
@@ -121,7 +125,10 @@ impl Bynder {
         &self.http
     }
 
-    /// Step 1: `POST /api/v4/oauth/request_token/`, signed with the consumer only.
+    /// Step 1: `POST /api/v4/oauth/request_token/`, "generated authorization header by
+    /// using only the consumer key/secret pair", no parameters (lines 69-72); the
+    /// request token "is valid for 10 minutes" (line 66), counted from before the
+    /// request is sent.
     pub async fn request_token(&self) -> Result<RequestToken, Error> {
         let asked = self.clock.now();
         let answer = self.flow.temporary_credentials(None).await?;
@@ -132,23 +139,28 @@ impl Bynder {
     }
 
     /// Step 2: the URL to open in the user's browser,
-    /// `/api/v4/oauth/authorise/?oauth_token=...&callback=...`.
+    /// `/api/v4/oauth/authorise/?oauth_token=…&auth_token=…&callback=…`.
     ///
-    /// The guide's parameter table names the token parameter `auth_token` while its
-    /// example URL says `oauth_token`; this follows the example, which is also what
-    /// OAuth 1.0 servers read.
+    /// The document names the token parameter twice, differently: its parameter table
+    /// says `auth_token`, required ("auth_tokenauth_token retrieved from previous
+    /// requestYes", line 91), its example URL `oauth_token` (line 97, also RFC 5849
+    /// §2.2's name). Both carry the request token, so a portal that reads either name
+    /// finds it; `callback` ("prefered-redirection-url", not required, line 92) is
+    /// added when given. Without a callback "the request responds with the token"
+    /// (line 93).
     pub fn authorise_url(&self, request: &RequestToken, callback: Option<&str>) -> Url {
-        match callback {
-            Some(callback) => self
-                .flow
-                .authorize_url(&request.credentials, &[("callback", callback)]),
-            None => self.flow.authorize_url(&request.credentials, &[]),
+        let token = request.credentials.token();
+        let mut extra = vec![("auth_token", token)];
+        if let Some(callback) = callback {
+            extra.push(("callback", callback));
         }
+        self.flow.authorize_url(&request.credentials, &extra)
     }
 
-    /// Step 3: `POST /api/v4/oauth/access_token/`, signed with the consumer and the
-    /// request token, once the user has authorised it. Bynder spends the request token
-    /// at once; the access token lives 30 days.
+    /// Step 3: `POST /api/v4/oauth/access_token/`, signed "by using the consumer and
+    /// the request token key/secret pairs", no parameters (lines 104-107), once the
+    /// user has authorised it. "the Request Token is immediately expired" (line 101);
+    /// the access token "is valid for 30 days" (line 66).
     ///
     /// An expired request token is refused here, before anything is sent.
     pub async fn access_token(&self, request: &RequestToken) -> Result<AccessToken, Error> {

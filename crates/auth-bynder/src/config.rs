@@ -100,7 +100,8 @@ impl BynderConfig {
         self.consumer.key()
     }
 
-    /// A URL on the portal, for example `api_url("api/v4/media/")`.
+    /// A URL on the portal, for example `api_url("api/v4/media/")` (the guide names no
+    /// API endpoint beyond the handshake; the path is the caller's).
     pub fn api_url(&self, path: &str) -> Result<Url, Error> {
         self.portal
             .join(path.trim_start_matches('/'))

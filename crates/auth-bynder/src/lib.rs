@@ -22,7 +22,8 @@
 //! sign_in_and_approve(url.as_str()).await?; // what the user does in the browser
 //! let access = bynder.access_token(&request).await?;
 //!
-//! // Every call is signed; the token is good for 30 days.
+//! // Every call is signed; the token is good for 30 days. (The guide names no API
+//! // endpoint; `api/v4/media/` is the embedded portal's stand-in resource.)
 //! let client = bynder.authorized_client(access)?;
 //! let media = bynder.config().api_url("api/v4/media/")?;
 //! let answer = client.send(http::Request::get(media.as_str()).body(Default::default())?).await?;
@@ -44,7 +45,10 @@
 //!   [`Error::RequestTokenUsed`]).
 //!
 //! Bynder speaks OAuth 1.0 before revision A (no `oauth_callback_confirmed`, no
-//! verifier); the crate follows what the vendor's guide shows, see [`Bynder`].
+//! verifier); the crate follows what the vendor's guide shows, see [`Bynder`]. Where
+//! the guide contradicts itself (the authorise step's token parameter is `auth_token`
+//! in its table and `oauth_token` in its example), the crate sends both, see
+//! [`Bynder::authorise_url`] and the README's "Where the document is silent".
 //!
 //! The default `reqwest` feature gives [`Bynder::new`] its transport; without it, give
 //! the builder an [`HttpClient`](auth_core::http::HttpClient) over any transport.

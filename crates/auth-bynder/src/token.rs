@@ -6,9 +6,11 @@ use std::time::{Duration, SystemTime};
 use auth_core::SecretString;
 use auth_oauth1::TokenCredentials;
 
-/// How long a request token lives, per Bynder's guide ("valid for 10 minutes").
+/// How long a request token lives: "A Request Token is valid for 10 minutes"
+/// (`vendor-docs/003_d1adedb5d9e863b8.txt`, line 66).
 pub const REQUEST_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
-/// How long a temporary access token lives, per Bynder's guide ("valid for 30 days").
+/// How long a temporary access token lives: "the Access Token, which is valid for 30
+/// days" (line 66; also lines 25 and 53).
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// A request token from step 1, valid for 10 minutes from the moment it was asked for.

@@ -11,7 +11,7 @@ use auth_core::http::{HttpClient, HttpResponse};
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_oauth1::{Consumer, Flow, FlowEndpoints};
 use auth_testkit::bynder::{
-    ACCESS_TOKEN_PATH, AUTHORISE_PATH, BynderConsumer, BynderServer, MEDIA_PATH,
+    ACCESS_TOKEN_PATH, AUTHORISE_PATH, AuthoriseReading, BynderConsumer, BynderServer, MEDIA_PATH,
     REQUEST_TOKEN_PATH, sign_in_and_approve,
 };
 use bytes::Bytes;
@@ -27,11 +27,20 @@ struct Fixture {
     portal: BynderServer,
 }
 
+/// A portal that reads the authorise step's token as the document's parameter table
+/// names it (`auth_token`, the test kit's default).
 fn fixture() -> Fixture {
+    fixture_reading(AuthoriseReading::Table)
+}
+
+fn fixture_reading(reading: AuthoriseReading) -> Fixture {
     let clock = ManualClock::starting_at_unix(1_760_000_000);
-    let portal =
-        BynderServer::start(BynderConsumer::new(KEY, SECRET).clock(Arc::new(clock.clone())))
-            .unwrap();
+    let portal = BynderServer::start(
+        BynderConsumer::new(KEY, SECRET)
+            .clock(Arc::new(clock.clone()))
+            .authorise_reading(reading),
+    )
+    .unwrap();
     portal.add_permanent_token(PERMANENT, PERMANENT_SECRET);
     Fixture { clock, portal }
 }
@@ -119,6 +128,7 @@ async fn the_temporary_token_handshake_then_a_call() {
         query,
         [
             ("oauth_token".to_owned(), request.token().to_owned()),
+            ("auth_token".to_owned(), request.token().to_owned()),
             ("callback".to_owned(), CALLBACK.to_owned())
         ]
     );
@@ -148,6 +158,66 @@ async fn the_temporary_token_handshake_then_a_call() {
     // 29 days on, still good.
     f.clock.advance(Duration::from_secs(29 * 24 * 3600));
     assert_eq!(f.media(&bynder, access).await.unwrap().status, 200);
+}
+
+/// Issue 26, item 6: the document's parameter table names the authorise step's token
+/// `auth_token` ("Yes", required, line 91), its example URL `oauth_token` (line 97).
+/// The URL carries both, so the handshake completes against a portal of either
+/// reading, with a callback and without.
+#[tokio::test]
+async fn the_authorise_step_names_the_token_both_ways_and_either_portal_reading_signs_in() {
+    for reading in [AuthoriseReading::Table, AuthoriseReading::Example] {
+        let f = fixture_reading(reading);
+        let bynder = f.bynder(SECRET);
+
+        let request = bynder.request_token().await.unwrap();
+        let url = bynder.authorise_url(&request, None);
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            query,
+            [
+                ("oauth_token".to_owned(), request.token().to_owned()),
+                ("auth_token".to_owned(), request.token().to_owned()),
+            ],
+            "{reading:?}"
+        );
+        let page = sign_in_and_approve(url.as_str()).await.unwrap();
+        assert!(
+            page.contains(&format!("oauth_token={}", request.token())),
+            "{reading:?}: {page}"
+        );
+        let access = bynder.access_token(&request).await.unwrap();
+        assert_eq!(f.media(&bynder, access).await.unwrap().status, 200);
+
+        let again = bynder.request_token().await.unwrap();
+        let landed = sign_in_and_approve(bynder.authorise_url(&again, Some(CALLBACK)).as_str())
+            .await
+            .unwrap();
+        assert!(landed.starts_with(CALLBACK), "{reading:?}: {landed}");
+        bynder.access_token(&again).await.unwrap();
+    }
+}
+
+/// The portal of either reading refuses an authorise URL without its parameter: the
+/// test portal would catch a client that sent only one name.
+#[tokio::test]
+async fn a_portal_refuses_an_authorise_url_without_the_name_it_reads() {
+    for (reading, other) in [
+        (AuthoriseReading::Table, "oauth_token"),
+        (AuthoriseReading::Example, "auth_token"),
+    ] {
+        let f = fixture_reading(reading);
+        let bynder = f.bynder(SECRET);
+        let request = bynder.request_token().await.unwrap();
+        let mut url = f.portal.server().url(AUTHORISE_PATH);
+        url.query_pairs_mut()
+            .append_pair(other, request.token())
+            .append_pair("callback", CALLBACK);
+        let page = sign_in_and_approve(url.as_str()).await.unwrap();
+        assert!(page.contains("Missing"), "{reading:?}: {page}");
+        let err = bynder.access_token(&request).await.unwrap_err();
+        assert!(matches!(err, Error::NotAuthorised), "{reading:?}: {err:?}");
+    }
 }
 
 #[tokio::test]
@@ -200,9 +270,13 @@ async fn the_portal_itself_expires_request_tokens_after_ten_minutes() {
     .unwrap()
     .oauth_1_0();
     let temporary = flow.temporary_credentials(None).await.unwrap().credentials;
-    sign_in_and_approve(flow.authorize_url(&temporary, &[]).as_str())
-        .await
-        .unwrap();
+    let page = sign_in_and_approve(
+        flow.authorize_url(&temporary, &[("auth_token", temporary.token())])
+            .as_str(),
+    )
+    .await
+    .unwrap();
+    assert!(page.contains("oauth_verifier="), "approved: {page}");
     f.clock.advance(Duration::from_secs(11 * 60));
     let err = Error::from(flow.token_credentials(&temporary, None).await.unwrap_err());
     assert!(matches!(err, Error::RequestTokenExpired), "{err:?}");

@@ -243,7 +243,7 @@ pub(crate) async fn run(
             {
                 let claims = provider
                     .id_token_verifier(&o.client_id)
-                    .verify(id_token.expose_secret(), Some(pending.nonce()))
+                    .verify(id_token.expose_secret(), pending.nonce())
                     .await
                     .map_err(|e| e.to_string())?;
                 let mut shown = claims.other.clone();

@@ -62,11 +62,13 @@ async fn the_applications_client_carries_token_and_api_requests() {
         .unwrap();
     assert!(response.is_success(), "{}", response.status);
 
+    // The recording is the process's: keep this server's requests (by `Host`).
+    let host = server.server().addr().to_string();
     let seen = recording.exchanges();
     for path in [TOKEN_PATH, resource.path()] {
         let request = &seen
             .iter()
-            .find(|e| e.request.path == path)
+            .find(|e| e.request.path == path && e.request.headers["host"] == host.as_str())
             .unwrap_or_else(|| panic!("no request to {path}"))
             .request;
         assert_eq!(

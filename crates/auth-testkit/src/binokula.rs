@@ -1,19 +1,47 @@
-//! A Binokula server as the developer guide describes it
+//! A Binokula server after the developer guide
 //! (`vendor-docs/000_027729303c54bc9d.txt`): the API (`/api/Token`, `/api/User`,
 //! `/api/UserStatus`) and the app's `/Account/ExternalAccess`.
 //!
-//! What the guide leaves open, and what this server does (the Azure Functions
-//! conventions the `code` function key comes from):
-//! - a missing or wrong `code` is `401` with an empty body;
-//! - a wrong `client_secret` header or tenant is `403` with a `message`;
-//! - an unknown user with `existingusersonly=true`, or deleted or changed while
-//!   unknown, is `404` with a `message`; registering an existing user is `409`;
-//! - `ExternalAccess` answers `302` to `/Home` when email, token and tenant are valid
-//!   (the user exists and is enabled, the token is the user's one active token and has
-//!   not expired), else `302` to `/Account/Login`;
-//! - users are keyed by the address with only ASCII letters lower-cased, the same rule
-//!   as `auth_binokula::Email::key` (so `\u{212A}im@corp.com`, with a KELVIN SIGN, and
-//!   `kim@corp.com` are two users), and the token answer's `email` is that key.
+//! What the guide specifies, line by line, and what this server does with it:
+//! - lines 7, 36-45, 87-96: every API call carries the `client_secret` header and the
+//!   `tenant` and `code` ("a function key provided to the customer") parameters; the
+//!   server checks all three (in constant time for the secrets).
+//! - lines 32-54: `GET /api/Token` with `email`, `tenant`, `code` and the optional
+//!   `existingusersonly` ("detault set to \"false\"": users are created on first
+//!   use; "When \"true\" a valid token is only generated for existing users");
+//!   answers `200` `{"email", "access_token", "expiry_date"}`, the date as in the
+//!   example, `2018-04-26T03:08:03.893495+00:00`.
+//! - line 24: "The access token is valid for one hour" ([`TOKEN_LIFETIME`]); "Only one
+//!   user token can be active at any given time": a new token replaces the user's
+//!   previous one; "Binokula will check if the users email is registered as a system
+//!   user and if the access token is valid before granting access".
+//! - lines 58-71: `GET https://binokula.app/Account/ExternalAccess` with `email`,
+//!   `access_token`, `tenant` ("Credentials are URL encoded"): "Redirects to users
+//!   Binokula homepage"; line 24: "If authentication fails, a redirect to the
+//!   Binokula login page will be executed".
+//! - lines 81-103: `PUT /api/User` registers (`200`, `{"message":
+//!   "\"Successfully registered <email>\""}`, a JSON string inside the string).
+//! - lines 104-126: `DELETE /api/User` (`200`, `"\"Successfully removed <email>\""`).
+//! - lines 127-150: `POST /api/UserStatus` with `status` `"true"` or `"false"` (`200`,
+//!   `"\"User Status set to true/false\""`).
+//!
+//! What the guide leaves open, and what this server assumes:
+//! - every failure's answer: the guide shows only `200 OK`. By default
+//!   ([`Failures::Statuses`]) a missing or wrong `code` is `401` with an empty body
+//!   (Azure Functions' answer to a wrong function key), a wrong `client_secret` or
+//!   tenant `403`, an unknown user (with `existingusersonly=true`, or deleted or
+//!   changed while unknown) `404`, registering an existing user `409`, a missing email
+//!   or status `400`, each with a `message`. [`Failures::Ok200`] answers every failure
+//!   `200` with a `message`, the only shape the guide shows;
+//! - the homepage and the login page are `/Home` and `/Account/Login` ([`HOME_PATH`],
+//!   [`LOGIN_PATH`]), reached by a `302` (the guide names neither path nor status);
+//! - a disabled user's sign-in fails like any other (the guide does not say what
+//!   disabling does to SSO);
+//! - how addresses compare: by default ([`Addresses::AsciiCaseInsensitive`]) users
+//!   are keyed by the address with only ASCII letters lower-cased, the same rule as
+//!   `auth_binokula::Email::key` (so `\u{212A}im@corp.com`, with a KELVIN SIGN, and
+//!   `kim@corp.com` are two users), and answers spell the address as that key;
+//!   [`Addresses::Exact`] keys and answers by the address exactly as sent.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,20 +55,57 @@ use http::{Method, StatusCode};
 
 use crate::{ServerBuilder, TestRequest, TestResponse, TestServer};
 
-/// Token lifetime: "The access token is valid for one hour".
+/// Token lifetime: "The access token is valid for one hour" (line 24).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-/// Where a valid ExternalAccess lands.
+/// Where a valid ExternalAccess lands ("Redirects to users Binokula homepage", line
+/// 69; the path is the server's own).
 pub const HOME_PATH: &str = "/Home";
-/// Where an invalid ExternalAccess lands.
+/// Where an invalid ExternalAccess lands ("a redirect to the Binokula login page",
+/// line 24; the path is the server's own).
 pub const LOGIN_PATH: &str = "/Account/Login";
-/// The token endpoint.
+/// The token endpoint (`https://api.binokula.app/api/Token`, line 32).
 pub const TOKEN_PATH: &str = "/api/Token";
-/// Register and delete.
+/// Register and delete (`https://api.binokula.app/api/User`, lines 83, 106).
 pub const USER_PATH: &str = "/api/User";
-/// Enable and disable.
+/// Enable and disable (`https://api.binokula.app/api/UserStatus`, line 129).
 pub const USER_STATUS_PATH: &str = "/api/UserStatus";
-/// The SSO entry point of the app.
+/// The SSO entry point of the app (`https://binokula.app/Account/ExternalAccess`,
+/// line 58).
 pub const EXTERNAL_ACCESS_PATH: &str = "/Account/ExternalAccess";
+
+/// How the server answers a failure; the guide shows no failure (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Failures {
+    /// `401` (function key), `403` (client secret or tenant), `404` (unknown user),
+    /// `409` (user exists), `400` (bad parameters), each but the `401` with a
+    /// `message`. Our assumption, the default.
+    #[default]
+    Statuses,
+    /// `200` with a `message` for every failure: the only answer shape the guide
+    /// shows.
+    Ok200,
+}
+
+/// How the server compares email addresses; the guide does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addresses {
+    /// Only ASCII letters lower-cased (`auth_binokula::Email::key`'s rule); answers
+    /// spell the address lower-cased. The default.
+    #[default]
+    AsciiCaseInsensitive,
+    /// Byte for byte, as sent; answers spell it as sent.
+    Exact,
+}
+
+impl Addresses {
+    /// The key of `email` under this rule.
+    pub fn key(self, email: &str) -> String {
+        match self {
+            Self::AsciiCaseInsensitive => email.to_ascii_lowercase(),
+            Self::Exact => email.to_owned(),
+        }
+    }
+}
 
 /// A [`BinokulaServer`]'s settings: the tenant's credentials the server checks, and
 /// the clock its tokens are timed by.
@@ -54,6 +119,10 @@ pub struct BinokulaTenant {
     pub code: String,
     /// The clock tokens are timed by (default: a new manual clock).
     pub clock: Arc<dyn Clock>,
+    /// How failures are answered (default: [`Failures::Statuses`]).
+    pub failures: Failures,
+    /// How addresses are compared (default: [`Addresses::AsciiCaseInsensitive`]).
+    pub addresses: Addresses,
 }
 
 impl BinokulaTenant {
@@ -64,7 +133,23 @@ impl BinokulaTenant {
             client_secret: client_secret.into(),
             code: code.into(),
             clock: Arc::new(crate::ManualClock::new()),
+            failures: Failures::default(),
+            addresses: Addresses::default(),
         }
+    }
+
+    /// Answers failures in the `failures` shape.
+    #[must_use]
+    pub fn failures(mut self, failures: Failures) -> Self {
+        self.failures = failures;
+        self
+    }
+
+    /// Compares addresses by `addresses`.
+    #[must_use]
+    pub fn addresses(mut self, addresses: Addresses) -> Self {
+        self.addresses = addresses;
+        self
     }
 
     /// With a clock.
@@ -79,6 +164,8 @@ impl fmt::Debug for BinokulaTenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BinokulaTenant")
             .field("tenant", &self.tenant)
+            .field("failures", &self.failures)
+            .field("addresses", &self.addresses)
             .finish_non_exhaustive()
     }
 }
@@ -102,6 +189,7 @@ struct State {
 pub struct BinokulaServer {
     server: TestServer,
     state: Arc<Mutex<State>>,
+    addresses: Addresses,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -112,6 +200,7 @@ impl BinokulaServer {
     /// Starts a server for one tenant.
     pub fn start(tenant: BinokulaTenant) -> std::io::Result<Self> {
         let clock = Arc::clone(&tenant.clock);
+        let addresses = tenant.addresses;
         let state = Arc::new(Mutex::new(State::default()));
         let t = Arc::new(tenant);
         let (s1, s2, s3, s4, s5) = (
@@ -144,7 +233,11 @@ impl BinokulaServer {
                 TestResponse::html(StatusCode::OK, "<html><body>Sign in</body></html>")
             })
             .start()?;
-        Ok(Self { server, state })
+        Ok(Self {
+            server,
+            state,
+            addresses,
+        })
     }
 
     /// The base URL of the API and the app (what `https://api.binokula.app/` and
@@ -167,14 +260,14 @@ impl BinokulaServer {
     pub fn has_user(&self, email: &str) -> bool {
         lock(&self.state)
             .users
-            .contains_key(&email.to_ascii_lowercase())
+            .contains_key(&self.addresses.key(email))
     }
 
     /// Whether `email` is enabled.
     pub fn is_enabled(&self, email: &str) -> bool {
         lock(&self.state)
             .users
-            .get(&email.to_ascii_lowercase())
+            .get(&self.addresses.key(email))
             .is_some_and(|u| u.enabled)
     }
 
@@ -197,19 +290,32 @@ fn authenticate(req: &TestRequest, tenant: &BinokulaTenant) -> Option<TestRespon
         .query("code")
         .is_some_and(|c| constant_time_eq(c.as_bytes(), tenant.code.as_bytes()));
     if !code_ok {
-        return Some(TestResponse::empty(StatusCode::UNAUTHORIZED));
+        return Some(match tenant.failures {
+            Failures::Statuses => TestResponse::empty(StatusCode::UNAUTHORIZED),
+            Failures::Ok200 => message(StatusCode::OK, "Invalid function key"),
+        });
     }
     let secret_ok = req
         .header("client_secret")
         .is_some_and(|s| constant_time_eq(s.as_bytes(), tenant.client_secret.as_bytes()));
     let tenant_ok = req.query("tenant").as_deref() == Some(tenant.tenant.as_str());
     if !(secret_ok && tenant_ok) {
-        return Some(message(
+        return Some(failure(
+            tenant,
             StatusCode::FORBIDDEN,
             "Invalid tenant or client secret",
         ));
     }
     None
+}
+
+/// A failure in the tenant's [`Failures`] shape: `status` with a `message`, or `200`
+/// with it.
+fn failure(tenant: &BinokulaTenant, status: StatusCode, text: &str) -> TestResponse {
+    match tenant.failures {
+        Failures::Statuses => message(status, text),
+        Failures::Ok200 => message(StatusCode::OK, text),
+    }
 }
 
 /// The guide's answer shape: `{"message": "\"...\""}`, a quoted string inside JSON.
@@ -220,10 +326,11 @@ fn message(status: StatusCode, text: &str) -> TestResponse {
     )
 }
 
-fn email(req: &TestRequest) -> Result<String, Box<TestResponse>> {
+fn email(req: &TestRequest, tenant: &BinokulaTenant) -> Result<String, Box<TestResponse>> {
     match req.query("email") {
-        Some(e) if e.contains('@') => Ok(e.to_ascii_lowercase()),
-        _ => Err(Box::new(message(
+        Some(e) if e.contains('@') => Ok(tenant.addresses.key(&e)),
+        _ => Err(Box::new(failure(
+            tenant,
             StatusCode::BAD_REQUEST,
             "A valid email is required",
         ))),
@@ -239,14 +346,18 @@ fn token(
     if let Some(refusal) = authenticate(req, tenant) {
         return refusal;
     }
-    let email = match email(req) {
+    let email = match email(req, tenant) {
         Ok(e) => e,
         Err(r) => return *r,
     };
     let existing_only = req.query("existingusersonly").as_deref() == Some("true");
     let mut state = lock(state);
     if existing_only && !state.users.contains_key(&email) {
-        return message(StatusCode::NOT_FOUND, &format!("User {email} not found"));
+        return failure(
+            tenant,
+            StatusCode::NOT_FOUND,
+            &format!("User {email} not found"),
+        );
     }
     let user = state.users.entry(email.clone()).or_insert_with(|| User {
         enabled: true,
@@ -286,13 +397,14 @@ fn register(req: &TestRequest, tenant: &BinokulaTenant, state: &Mutex<State>) ->
     if let Some(refusal) = authenticate(req, tenant) {
         return refusal;
     }
-    let email = match email(req) {
+    let email = match email(req, tenant) {
         Ok(e) => e,
         Err(r) => return *r,
     };
     let mut state = lock(state);
     if state.users.contains_key(&email) {
-        return message(
+        return failure(
+            tenant,
             StatusCode::CONFLICT,
             &format!("User {email} already exists"),
         );
@@ -311,13 +423,17 @@ fn delete(req: &TestRequest, tenant: &BinokulaTenant, state: &Mutex<State>) -> T
     if let Some(refusal) = authenticate(req, tenant) {
         return refusal;
     }
-    let email = match email(req) {
+    let email = match email(req, tenant) {
         Ok(e) => e,
         Err(r) => return *r,
     };
     match lock(state).users.remove(&email) {
         Some(_) => message(StatusCode::OK, &format!("Successfully removed {email}")),
-        None => message(StatusCode::NOT_FOUND, &format!("User {email} not found")),
+        None => failure(
+            tenant,
+            StatusCode::NOT_FOUND,
+            &format!("User {email} not found"),
+        ),
     }
 }
 
@@ -325,7 +441,7 @@ fn status(req: &TestRequest, tenant: &BinokulaTenant, state: &Mutex<State>) -> T
     if let Some(refusal) = authenticate(req, tenant) {
         return refusal;
     }
-    let email = match email(req) {
+    let email = match email(req, tenant) {
         Ok(e) => e,
         Err(r) => return *r,
     };
@@ -333,7 +449,8 @@ fn status(req: &TestRequest, tenant: &BinokulaTenant, state: &Mutex<State>) -> T
         Some("true") => true,
         Some("false") => false,
         _ => {
-            return message(
+            return failure(
+                tenant,
                 StatusCode::BAD_REQUEST,
                 "status must be \"true\" or \"false\"",
             );
@@ -344,7 +461,11 @@ fn status(req: &TestRequest, tenant: &BinokulaTenant, state: &Mutex<State>) -> T
             user.enabled = enabled;
             message(StatusCode::OK, &format!("User Status set to {enabled}"))
         }
-        None => message(StatusCode::NOT_FOUND, &format!("User {email} not found")),
+        None => failure(
+            tenant,
+            StatusCode::NOT_FOUND,
+            &format!("User {email} not found"),
+        ),
     }
 }
 
@@ -356,7 +477,7 @@ fn external_access(
 ) -> TestResponse {
     let state = lock(state);
     let valid = (|| {
-        let email = req.query("email")?.to_ascii_lowercase();
+        let email = tenant.addresses.key(&req.query("email")?);
         let token = req.query("access_token")?;
         if req.query("tenant")? != tenant.tenant {
             return None;

@@ -1,18 +1,45 @@
-//! bookingtime as its developer documentation describes it, on two servers as in
-//! production:
+//! bookingtime as its developer documentation (`vendor-docs/004_c9fbee28ab304842.txt`)
+//! describes it, on two servers as in production, plus the authorization endpoint.
 //!
-//! - the authorization server (`auth.bookingtime.com`): `POST /oauth/token`, where
-//!   `client_credentials` (and `authorization_code`, after `GET /oauth/authorize`)
-//!   answer with only a refresh token of 30 days, and `refresh_token` with an
-//!   `organization_id` answers with an access token of 5 minutes for that
-//!   organization, if the app may access it (else `invalid_target`). Apps send their
-//!   secret in the form body; Module API clients send none, or an empty one. The
-//!   exchange takes the `client_id` alone, as documented.
-//! - the App API (`api.bookingtime.com`): `GET /app/v3/{locale}/organization/{id}/show`
-//!   and `POST /app/v3/{locale}/organization/{id}/customer/add` (JSON), each needing a
-//!   Bearer token issued for that organization (another organization's token: 403).
+//! What the document specifies, and this server follows:
 //!
-//! The authorization server is the [`AuthServer`] configured that way.
+//! - lines 43-50: "a POST request to the oauth/token endpoint" with `grant_type=
+//!   client_credentials`, `client_id`, `client_secret` (form parameters, `curl -d`) at
+//!   `https://auth.bookingtime.com/oauth/token`: `POST /oauth/token`;
+//! - lines 15-20, 52-56: it answers with only a refresh token, `"token_type":
+//!   "Bearer"`, `"expires_in": 2592000` (30 days);
+//! - lines 58-66: the exchange sends `grant_type=refresh_token`, `client_id`,
+//!   `refresh_token` and `organization_id`, and no secret; lines 68-74: it answers
+//!   with an access token, `"expires_in": 300`, "valid for 5 minutes";
+//! - line 38: Module API clients send no client secret, or an empty one;
+//! - lines 26, 76-77: `GET /app/v3/{locale}/organization/{id}/show` with
+//!   `Authorization: Bearer …`, answered as lines 79-92 show; lines 97-108:
+//!   `POST /app/v3/{locale}/organization/{id}/customer/add` with a JSON body
+//!   `{"firstName","lastName"}`, answered as lines 101-108 show;
+//! - line 14: user authentication "Using the Authorization Code Flow", whose code
+//!   is exchanged at the same `oauth/token` (line 15: it "responds first with an
+//!   refresh token").
+//!
+//! What this server assumes, the document being silent:
+//!
+//! - the authorization endpoint: the document gives no URL; it is `GET
+//!   /oauth/authorize` here, served apart from the token endpoint (the crate takes
+//!   its URL as an argument). It is a plain OAuth 2.0 authorization endpoint (RFC
+//!   6749 §4.1), since the document names the Authorization Code Flow and nothing of
+//!   OpenID Connect: a `scope` with `openid` is answered with `error=invalid_scope`
+//!   (RFC 6749 §4.1.2.1), unless [`BookingtimeServerConfig::openid_connect`] is on;
+//!   `nonce` is ignored, as RFC 6749 §3.1 has a server ignore unknown parameters.
+//!   The simulated user `alice` consents at once; PKCE (S256) is checked when sent;
+//! - a refused organization is answered `invalid_target` (RFC 8707), a refused
+//!   refresh token `invalid_grant`, a wrong client `invalid_client` (RFC 6749 §5.2);
+//! - refresh tokens do not rotate: the exchange's answer (lines 68-72) carries no
+//!   new one;
+//! - a token for another organization gets 403, an unknown organization or locale
+//!   404, the API's refusals `{"status","message"}` (the document shows none);
+//! - access tokens are JWTs (line 26: "These tokens are a JSON Web Tokens").
+//!
+//! The authorization server is the [`AuthServer`] configured that way, with the
+//! authorization endpoint in front of its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +52,7 @@ use url::Url;
 
 use crate::oauth2::{
     AccessChecker, AuthServer, AuthServerConfig, ClientAuthMethod, Endpoints, RegisteredClient,
+    consent,
 };
 use crate::{ServerBuilder, TestRequest, TestResponse, TestServer};
 
@@ -75,15 +103,26 @@ pub struct BookingtimeServerConfig {
     pub apps: Vec<App>,
     /// The clock tokens are issued by (default: the system clock).
     pub clock: Arc<dyn Clock>,
+    /// Whether the authorization endpoint takes OpenID Connect's `openid` scope
+    /// (default: no, a plain OAuth 2.0 server answers it with `invalid_scope`).
+    pub openid_connect: bool,
 }
 
 impl BookingtimeServerConfig {
-    /// No apps yet, the system clock.
+    /// No apps yet, the system clock, a plain OAuth 2.0 authorization endpoint.
     pub fn new() -> Self {
         Self {
             apps: Vec::new(),
             clock: Arc::new(SystemClock),
+            openid_connect: false,
         }
+    }
+
+    /// Whether the authorization endpoint takes the `openid` scope (default: no).
+    #[must_use]
+    pub fn openid_connect(mut self, on: bool) -> Self {
+        self.openid_connect = on;
+        self
     }
 
     /// With a registered app or module.
@@ -117,6 +156,7 @@ struct Customers {
 #[derive(Debug)]
 pub struct BookingtimeServer {
     auth: AuthServer,
+    authorize: TestServer,
     api: TestServer,
     customers: Arc<Mutex<Customers>>,
 }
@@ -125,7 +165,11 @@ impl BookingtimeServer {
     /// Starts both servers for `config`'s apps. Every organization an app names
     /// exists. The user who signs in at the authorization endpoint is `alice`.
     pub fn start(config: BookingtimeServerConfig) -> std::io::Result<Self> {
-        let BookingtimeServerConfig { apps, clock } = config;
+        let BookingtimeServerConfig {
+            apps,
+            clock,
+            openid_connect,
+        } = config;
         let mut config = AuthServerConfig::new("unused", "unused").clock(clock);
         config.clients = apps
             .iter()
@@ -153,6 +197,14 @@ impl BookingtimeServer {
         config.refresh_with_client_id = true;
         config.jwt_access_tokens = true;
         let auth = AuthServer::start(config)?;
+        let front = Authorize {
+            inner: auth.endpoint(|e| &e.authorize),
+            clients: apps.iter().map(|a| a.client_id.clone()).collect(),
+            openid_connect,
+        };
+        let authorize = ServerBuilder::new("bookingtime-authorize")
+            .route(Method::GET, AUTHORIZE_PATH, move |r| front.authorize(r))
+            .start()?;
 
         let mut organizations: Vec<String> =
             apps.iter().flat_map(|a| a.organizations.clone()).collect();
@@ -174,6 +226,7 @@ impl BookingtimeServer {
             .start()?;
         Ok(Self {
             auth,
+            authorize,
             api,
             customers,
         })
@@ -187,7 +240,12 @@ impl BookingtimeServer {
     /// The authorization endpoint, for user authentication (the documentation gives
     /// no URL for it).
     pub fn authorize_url(&self) -> Url {
-        self.auth.server().url(AUTHORIZE_PATH)
+        self.authorize.url(AUTHORIZE_PATH)
+    }
+
+    /// The authorization endpoint's server, for counters and faults.
+    pub fn authorization(&self) -> &TestServer {
+        &self.authorize
     }
 
     /// The App API's base URL (`https://api.bookingtime.com/app/v3/`).
@@ -229,6 +287,60 @@ impl BookingtimeServer {
             .get(organization_id)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+/// The authorization endpoint: a plain OAuth 2.0 one unless told to take OpenID
+/// Connect's `openid` scope; what it takes is handed to the [`AuthServer`]'s own
+/// endpoint, whose redirect (with the code) it answers with.
+#[derive(Debug)]
+struct Authorize {
+    inner: Url,
+    clients: Vec<String>,
+    openid_connect: bool,
+}
+
+impl Authorize {
+    fn authorize(&self, req: &TestRequest) -> TestResponse {
+        let known = req
+            .query("client_id")
+            .is_some_and(|id| self.clients.contains(&id));
+        let Some(redirect_uri) = req.query("redirect_uri").and_then(|u| Url::parse(&u).ok()) else {
+            return TestResponse::html(StatusCode::BAD_REQUEST, "Missing or invalid redirect_uri");
+        };
+        if !known {
+            return TestResponse::html(StatusCode::BAD_REQUEST, "Unknown client");
+        }
+        let openid = req
+            .query("scope")
+            .is_some_and(|s| s.split(' ').any(|s| s == "openid"));
+        if openid && !self.openid_connect {
+            // RFC 6749 §4.1.2.1: the error goes back to the client's redirect URI.
+            let mut back = redirect_uri;
+            back.query_pairs_mut()
+                .append_pair("error", "invalid_scope")
+                .append_pair("error_description", "unknown scope: openid")
+                .append_pair("state", &req.query("state").unwrap_or_default());
+            return TestResponse::redirect(back.as_str());
+        }
+        let mut inner = self.inner.clone();
+        inner.query_pairs_mut().extend_pairs(req.query_pairs());
+        // The handler is synchronous: the hand-over runs on a thread of its own.
+        let handed = std::thread::scope(|s| {
+            s.spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| rt.block_on(consent(inner.as_str())))
+            })
+            .join()
+        });
+        match handed {
+            Ok(Ok(location)) => TestResponse::redirect(location.as_str()),
+            Ok(Err(e)) => TestResponse::html(StatusCode::BAD_GATEWAY, e),
+            Err(_) => TestResponse::html(StatusCode::INTERNAL_SERVER_ERROR, "hand-over failed"),
+        }
     }
 }
 

@@ -47,6 +47,10 @@ pub struct OAuth1Config {
     /// The query parameter the authorization endpoint reads the callback from, besides
     /// the `oauth_callback` given at step 1 (Bynder: `callback`).
     pub authorize_callback_param: Option<String>,
+    /// The query parameters the authorization endpoint reads the temporary token from,
+    /// the first one present winning (RFC 5849 §2.2: `oauth_token`; Bynder's parameter
+    /// table says `auth_token`). A request carrying none of them is refused.
+    pub authorize_token_params: Vec<String>,
     /// Whether step 1 must carry `oauth_callback` (OAuth 1.0a: yes; OAuth 1.0 as Bynder
     /// runs it: no, the callback goes in the authorize URL).
     pub require_callback: bool,
@@ -74,6 +78,7 @@ impl OAuth1Config {
             access_lifetime: None,
             confirm_callback: true,
             authorize_callback_param: None,
+            authorize_token_params: vec!["oauth_token".into()],
             require_callback: true,
             require_verifier: true,
             resource_body: None,
@@ -301,10 +306,18 @@ fn temporary(req: &TestRequest, ctx: &Ctx) -> TestResponse {
 /// The simulated user signs in and approves: a verifier is issued and the browser is
 /// sent to the callback (or shown the verifier for `oob`).
 fn authorize(req: &TestRequest, ctx: &Ctx) -> TestResponse {
-    let Some(token) = req.query("oauth_token") else {
+    let Some(token) = ctx
+        .config
+        .authorize_token_params
+        .iter()
+        .find_map(|name| req.query(name))
+    else {
         return TestResponse::html(
             StatusCode::BAD_REQUEST,
-            "<html><body>Missing oauth_token</body></html>",
+            format!(
+                "<html><body>Missing {}</body></html>",
+                ctx.config.authorize_token_params.join(" or ")
+            ),
         );
     };
     let mut state = lock(&ctx.state);

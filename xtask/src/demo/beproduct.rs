@@ -1,7 +1,11 @@
-//! Demo rows for BeProduct: sign-in (code with PKCE, ID token validated), userinfo,
-//! a REST write counted against the daily quota, and the sign-out URL.
+//! Demo rows for BeProduct: sign-in (code with PKCE at the document's fixed
+//! endpoints, ID token validated), userinfo, REST calls to a path the demo names (the
+//! document names none; `Style` and the paging parameters are the test server's),
+//! counted against the organization's daily quota, and the sign-out URL.
 
-use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan, Session};
+use auth_beproduct::{
+    BeProduct, BeProductConfig, Chunking, ClientId, OrganizationId, Paging, Plan, Session,
+};
 use auth_core::SecretString;
 use auth_testkit::beproduct::{Account, BeProductServer, Edition};
 use auth_testkit::oauth2::consent;
@@ -18,13 +22,21 @@ pub(super) const SECRETS: &[&str] = &[SECRET];
 fn set_up() -> Result<(BeProductServer, BeProduct), String> {
     let server = BeProductServer::start(Account::new(ID, SECRET, Edition::Business, 4))
         .map_err(|e| format!("cannot start the servers: {e}"))?;
-    let config = ClientId::new(ID)
-        .and_then(|id| {
-            BeProductConfig::new(id, SecretString::from(SECRET), REDIRECT, Plan::business(4))
+    let config = OrganizationId::new("demo-organization")
+        .and_then(|org| Ok((org, ClientId::new(ID)?)))
+        .and_then(|(org, id)| {
+            BeProductConfig::new(
+                org,
+                id,
+                SecretString::from(SECRET),
+                REDIRECT,
+                Plan::business(4),
+            )
         })
         .and_then(|c| c.with_identity_url(server.identity_url()))
         .and_then(|c| c.with_api_url(server.api_url().as_str()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_offline_access();
     let beproduct = BeProduct::new(config).map_err(|e| e.to_string())?;
     Ok((server, beproduct))
 }
@@ -46,7 +58,7 @@ pub(crate) async fn rows() -> Vec<Row> {
     let mut session: Option<Session> = None;
     let sign_in = timed(
         "beproduct",
-        "sign-in (code + PKCE, ID token checked)",
+        "sign-in (code + PKCE, offline_access, ID token checked)",
         async {
             reset();
             let pending = beproduct
@@ -61,7 +73,7 @@ pub(crate) async fn rows() -> Vec<Row> {
             let sub = signed_in.claims().sub.clone();
             session = Some(signed_in);
             Ok((
-                format!("discovery, consent, exchange, JWKS; sub {sub:?}"),
+                format!("consent, exchange, keys' location, JWKS; sub {sub:?}"),
                 requests(),
             ))
         },
@@ -86,26 +98,46 @@ pub(crate) async fn rows() -> Vec<Row> {
             ))
         })
         .await,
-        timed("beproduct", "REST: 450 records written, read back", async {
-            reset();
-            let records: Vec<serde_json::Value> = (0..450)
-                .map(|i| serde_json::json!({ "name": format!("S{i:05}") }))
-                .collect();
-            let styles = session.records("Style");
-            styles.write(&records).await.map_err(|e| e.to_string())?;
-            let writes = s.api().total_requests();
-            let read = styles.read_all().await.map_err(|e| e.to_string())?;
-            let reads = s.api().total_requests() - writes;
-            Ok((
-                format!(
-                    "{writes} writes of <=100, {reads} reads of <=200 ({} records); quota {}/{}",
-                    read.len(),
-                    beproduct.requests_today().await,
-                    beproduct.daily_limit()
-                ),
-                requests(),
-            ))
-        })
+        timed(
+            "beproduct",
+            "REST to a caller-named path: 450 records in chunks, paged back",
+            async {
+                reset();
+                let records: Vec<serde_json::Value> = (0..450)
+                    .map(|i| serde_json::json!({ "name": format!("S{i:05}") }))
+                    .collect();
+                let answers = session
+                    .post("Style")
+                    .chunks(&records, &Chunking::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let written: usize = answers.iter().map(|a| a.entities().len()).sum();
+                let writes = s.api().total_requests();
+                let read = session
+                    .get("Style")
+                    .pages(&Paging::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let reads = s.api().total_requests() - writes;
+                let echoed = session
+                    .get("Style")
+                    .echo("requestId", "demo-1")
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let echoed = echoed.echoed().is_some_and(|v| *v == "demo-1");
+                Ok((
+                    format!(
+                        "{written} in {writes} writes (advised <=100), {} in {reads} reads (advised <=200), echo {echoed}; quota {}/{} (warn past {})",
+                        read.len(),
+                        beproduct.requests_today().await,
+                        beproduct.daily_limit(),
+                        beproduct.warning_limit().unwrap_or_default(),
+                    ),
+                    requests(),
+                ))
+            },
+        )
         .await,
         timed("beproduct", "sign-out URL (endsession)", async {
             reset();

@@ -1,13 +1,15 @@
-//! Demo rows for Bindeo: a machine token and a call; a user's sign-in and a call; and,
-//! on a manual clock, the session's refresh before the hour ends.
+//! Demo rows for Bindeo: a machine token and a call; a user's sign-in and a call; on a
+//! manual clock, the session's refresh before the hour ends (the refresh grant is our
+//! reading of RFC 6749 §6: the reference stops at its heading); and the refusals the
+//! reference does not document, answered as the PHP League's oauth2-server 5.x does.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_bindeo::{Bindeo, BindeoConfig};
+use auth_bindeo::{Bindeo, BindeoConfig, Error};
 use auth_core::http::AuthorizedClient;
 use auth_core::{Clock, CredentialProvider, ExposeSecret, ManualClock, SecretString};
-use auth_testkit::bindeo::{BindeoServer, BindeoServerConfig, RESOURCE_PATH};
+use auth_testkit::bindeo::{BindeoServer, BindeoServerConfig, ErrorStyle, RESOURCE_PATH};
 
 use super::{Row, timed};
 
@@ -114,11 +116,68 @@ pub(crate) async fn rows() -> Vec<Row> {
                 }
                 let status = call(&timed_bindeo, s, session).await?;
                 Ok((
-                    format!("refresh_token rotated before expiry, call -> {status}"),
+                    format!("refresh_token (assumed RFC 6749 §6) before expiry, call -> {status}"),
                     requests(),
                 ))
             },
         )
         .await,
+        timed(
+            "bindeo",
+            "undocumented refusals (League 5.x style)",
+            refusals(),
+        )
+        .await,
     ]
+}
+
+/// A wrong password answered `invalid_credentials` (401) and a refused refresh token
+/// answered `invalid_request` (401), as the League's oauth2-server 5.x answers them:
+/// the reference's errors page is missing, so the crate sorts every plausible code.
+async fn refusals() -> Result<(String, u64), String> {
+    let clock = ManualClock::new();
+    let server = BindeoServer::start(
+        BindeoServerConfig::new(ID, SECRET)
+            .user(USER, PASSWORD)
+            .clock(Arc::new(clock.clone()))
+            .errors(ErrorStyle::league()),
+    )
+    .map_err(|e| format!("cannot start the server: {e}"))?;
+    let config = BindeoConfig::new(ID, SecretString::from(SECRET))
+        .and_then(|c| c.with_api_url(server.base_url().as_str()))
+        .map_err(|e| e.to_string())?;
+    let bindeo = Bindeo::builder(config)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .map_err(|e| e.to_string())?;
+    match bindeo
+        .user(USER, SecretString::from("not-the-password"))
+        .await
+    {
+        Err(Error::InvalidCredentials) => {}
+        other => {
+            return Err(format!(
+                "wrong password: expected InvalidCredentials, got {other:?}"
+            ));
+        }
+    }
+    let session = bindeo
+        .user(USER, SecretString::from(PASSWORD))
+        .await
+        .map_err(|e| e.to_string())?;
+    session.token().await.map_err(|e| e.to_string())?;
+    server.revoke_refresh_tokens();
+    clock.advance(Duration::from_secs(3600));
+    match session.token().await {
+        Err(Error::SignInRequired) => {}
+        other => {
+            return Err(format!(
+                "refused refresh: expected SignInRequired, got {other:?}"
+            ));
+        }
+    }
+    Ok((
+        "invalid_credentials -> InvalidCredentials, invalid_request -> SignInRequired".into(),
+        server.server().total_requests(),
+    ))
 }

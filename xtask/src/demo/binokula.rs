@@ -1,7 +1,10 @@
-//! Demo rows for Binokula: an SSO link for a user, and a user's lifecycle.
+//! Demo rows for Binokula: an SSO link for a user, and a user's lifecycle. The rows
+//! claim what the developer guide describes (one active token per user, the
+//! `ExternalAccess` link to the user's homepage, register, disable/enable, delete);
+//! what disabling does to a sign-in is not described, so no row claims it.
 
 use auth_binokula::{Binokula, BinokulaConfig, ClientSecret, Email, FunctionKey};
-use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, HOME_PATH, LOGIN_PATH, landing};
+use auth_testkit::binokula::{BinokulaServer, BinokulaTenant, HOME_PATH, landing};
 
 use super::{Row, timed};
 
@@ -80,16 +83,15 @@ pub(crate) async fn rows() -> Vec<Row> {
             client.register_user(&user).await.map_err(e)?;
             let token = client.issue_token(&user, true).await.map_err(e)?;
             let url = client.external_access_url(&token);
+            let landed = land(url.expose()).await?;
             client.set_user_enabled(&user, false).await.map_err(e)?;
-            let disabled = land(url.expose()).await?;
             client.set_user_enabled(&user, true).await.map_err(e)?;
-            let enabled = land(url.expose()).await?;
             client.delete_user(&user).await.map_err(e)?;
-            if disabled != LOGIN_PATH || enabled != HOME_PATH {
-                return Err(format!("disabled -> {disabled}, enabled -> {enabled}"));
+            if landed != HOME_PATH {
+                return Err(format!("ExternalAccess -> {landed}"));
             }
             Ok((
-                "register, token, disable -> login, enable -> home, delete".into(),
+                "register, token, ExternalAccess -> home, disable, enable, delete".into(),
                 requests(),
             ))
         })

@@ -1,11 +1,14 @@
 //! Demo rows for bookingtime: the app's refresh token (stage one), an organization
-//! shown with its 5-minute token (stage two), a customer added, and the Module API.
+//! shown with its 5-minute token (stage two), a customer added, the Module API, and a
+//! user's sign-in with the Authorization Code Flow (a plain OAuth 2.0 request: the
+//! document names nothing of OpenID Connect).
 
 use std::time::SystemTime;
 
 use auth_bookingtime::{Bookingtime, BookingtimeConfig, NewCustomer, OrganizationId};
 use auth_core::{SecretString, unix_seconds};
 use auth_testkit::bookingtime::{App, BookingtimeServer, BookingtimeServerConfig};
+use auth_testkit::oauth2::consent;
 
 use super::{Row, timed};
 
@@ -55,10 +58,13 @@ pub(crate) async fn rows() -> Vec<Row> {
         }
     };
     let s = &server;
-    let requests = || s.auth().total_requests() + s.api().total_requests();
+    let requests = || {
+        s.auth().total_requests() + s.api().total_requests() + s.authorization().total_requests()
+    };
     let reset = || {
         s.auth().reset_counters();
         s.api().reset_counters();
+        s.authorization().reset_counters();
     };
     let organization = app.app().organization(&org);
     vec![
@@ -113,6 +119,30 @@ pub(crate) async fn rows() -> Vec<Row> {
                 .map_err(|e| e.to_string())?;
             Ok((
                 format!("client ID alone, showed {:?}", shown.id),
+                requests(),
+            ))
+        })
+        .await,
+        timed("bookingtime", "user sign-in (authorization code)", async {
+            reset();
+            let pending = app
+                .authorization_request(&s.authorize_url(), "https://app.example/callback")
+                .map_err(|e| e.to_string())?;
+            let redirect = consent(pending.url.as_str()).await?;
+            let user = app
+                .sign_in(&pending, &redirect)
+                .await
+                .map_err(|e| e.to_string())?;
+            let shown = user
+                .organization(&org)
+                .show()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((
+                format!(
+                    "plain OAuth 2.0 (no scope, no nonce), showed {:?}",
+                    shown.id
+                ),
                 requests(),
             ))
         })

@@ -1,5 +1,7 @@
 //! Demo rows for Bynder: a permanent-token call, and the temporary-token handshake
-//! followed by a call and, 30 days on, the typed expiry.
+//! followed by a call and, 30 days on, the typed expiry. The document names no API
+//! endpoint, so the signed call goes to the embedded portal's stand-in resource
+//! (`/api/v4/media/`) and the rows do not name it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -40,7 +42,8 @@ fn config(server: &BynderServer) -> Result<BynderConfig, String> {
     .map_err(|e| e.to_string())
 }
 
-/// `GET /api/v4/media/` signed with `token`: the number of assets listed.
+/// A signed `GET` of the embedded portal's stand-in resource (`/api/v4/media/`, not a
+/// path of the document) with `token`: the number of items listed.
 pub(crate) async fn media(
     bynder: &Bynder,
     token: AccessToken,
@@ -66,16 +69,12 @@ pub(crate) async fn rows() -> Vec<Row> {
     let requests = || s.server().total_requests();
     let e = |e: auth_bynder::Error| e.to_string();
     vec![
-        timed(
-            "bynder",
-            "permanent token: signed GET /api/v4/media/",
-            async {
-                s.server().reset_counters();
-                let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
-                let assets = media(&bynder, token).await.map_err(e)?;
-                Ok((format!("HMAC-SHA1 verified, {assets} assets"), requests()))
-            },
-        )
+        timed("bynder", "permanent token: a signed API call", async {
+            s.server().reset_counters();
+            let token = AccessToken::permanent(PERMANENT, SecretString::from(PERMANENT_SECRET));
+            let assets = media(&bynder, token).await.map_err(e)?;
+            Ok((format!("HMAC-SHA1 verified, {assets} items"), requests()))
+        })
         .await,
         timed(
             "bynder",
@@ -99,7 +98,10 @@ pub(crate) async fn rows() -> Vec<Row> {
                     .map_err(e)?;
                 match media(&month_on, access).await {
                     Err(auth_bynder::Error::AccessTokenExpired { .. }) => Ok((
-                        format!("{assets} assets; after 30 days: AccessTokenExpired, not sent"),
+                        format!(
+                            "authorise: auth_token + oauth_token; {assets} items; \
+                             day 30: AccessTokenExpired, not sent"
+                        ),
                         requests(),
                     )),
                     other => Err(format!("after 30 days: {other:?}")),

@@ -1,13 +1,14 @@
 //! BeProduct: the sign-in's code exchange on the IdentityServer (`POST
-//! /ids/connect/token`, after the user's consent), a page of records from the REST
-//! API (`GET /api/v1/colors`), a record written (`POST /api/v1/colors`), and a page
-//! read once the access token is due, which first spends the rotating refresh token
-//! (`POST /ids/connect/token`).
+//! /ids/connect/token`, the document's fixed endpoint, after the user's consent), a
+//! page of records from the REST API (`GET /api/v1/colors`), a record written (`POST
+//! /api/v1/colors`; both paths are the test server's, the document names none), and a
+//! page read once the access token is due, which first spends the rotating refresh
+//! token (`POST /ids/connect/token`; issued for `offline_access`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_beproduct::{BeProduct, BeProductConfig, ClientId, Plan};
+use auth_beproduct::{BeProduct, BeProductConfig, ClientId, OrganizationId, Plan};
 use auth_core::http::HttpClient;
 use auth_core::{Clock, ManualClock, SecretString};
 use auth_testkit::Fault;
@@ -33,9 +34,11 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     )
     .map_err(|e| e.to_string())?;
     server.seed("colors", 5);
-    let config = ClientId::new(ID)
-        .and_then(|id| {
+    let config = OrganizationId::new("fault-organization")
+        .and_then(|org| Ok((org, ClientId::new(ID)?)))
+        .and_then(|(org, id)| {
             BeProductConfig::new(
+                org,
                 id,
                 SecretString::from(SECRET),
                 "https://myapp.example/callback",
@@ -44,7 +47,8 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
         })
         .and_then(|c| c.with_identity_url(server.identity_url()))
         .and_then(|c| c.with_api_url(server.api_url().as_str()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_offline_access();
     let http = HttpClient::with_policy(policy()).map_err(|e| e.to_string())?;
     let beproduct = BeProduct::builder(config)
         .http(http)
@@ -79,12 +83,20 @@ pub(super) async fn run(flow: Flow, fault: Option<Fault>) -> Result<Observed, St
     }
     let result = match (&session, flow) {
         (None, _) => beproduct.sign_in(&pending, &redirect).await.map(drop),
-        (Some(session), Flow::Write) => session
-            .records("colors")
-            .write_batch(&[json!({ "name": "fault" })])
+        (Some(session), Flow::Write) => match session
+            .post("colors")
+            .json(&json!({ "data": [{ "name": "fault" }] }))
+        {
+            Ok(call) => call.send().await.map(drop),
+            Err(e) => Err(e),
+        },
+        (Some(session), _) => session
+            .get("colors")
+            .query("pageSize", "5")
+            .query("pageNumber", "1")
+            .send()
             .await
             .map(drop),
-        (Some(session), _) => session.records("colors").page(1, 5).await.map(drop),
     };
     Ok(Observed {
         result: result.map_err(Into::into),

@@ -1,6 +1,7 @@
 //! Bynder: the first leg of the temporary-token handshake (`POST
 //! /api/v4/oauth/request_token/`, signed with the consumer) and a call signed with a
-//! permanent token (`GET /api/v4/media/`).
+//! permanent token (`GET /api/v4/media/`, the embedded portal's stand-in resource: the
+//! document names no API endpoint).
 
 use std::sync::Arc;
 

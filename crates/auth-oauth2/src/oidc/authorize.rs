@@ -18,7 +18,7 @@ pub struct PendingAuthorization {
     /// The URL to send the user's browser to.
     pub url: Url,
     pub(crate) state: SecretString,
-    pub(crate) nonce: SecretString,
+    pub(crate) nonce: Option<SecretString>,
     pub(crate) verifier: Option<PkceVerifier>,
     pub(crate) redirect_uri: String,
     pub(crate) issuer: Option<String>,
@@ -58,9 +58,10 @@ impl fmt::Debug for FragmentResponse {
 }
 
 impl PendingAuthorization {
-    /// The `nonce` sent, to check the ID token with.
-    pub fn nonce(&self) -> &str {
-        self.nonce.expose_secret()
+    /// The `nonce` sent, to check the ID token with; `None` for a plain OAuth 2.0
+    /// request, which sends none.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_ref().map(ExposeSecret::expose_secret)
     }
 
     /// The PKCE verifier, for the code exchange.
@@ -147,6 +148,7 @@ pub struct AuthorizationRequest {
     client_id: String,
     redirect_uri: String,
     scope: String,
+    openid: bool,
     extra: Vec<(String, String)>,
 }
 
@@ -161,7 +163,20 @@ impl AuthorizationRequest {
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             scope: "openid".to_owned(),
+            openid: true,
             extra: Vec::new(),
+        }
+    }
+
+    /// A plain OAuth 2.0 request (RFC 6749 §4.1.1) to `endpoint`: no `openid` scope and
+    /// no `nonce`, for an authorization server that does not speak OpenID Connect (it
+    /// may refuse `scope=openid` with `invalid_scope`). `scope` is sent only when set;
+    /// `state` and PKCE as always.
+    pub fn oauth2(endpoint: Url, client_id: &str, redirect_uri: &str) -> Self {
+        Self {
+            scope: String::new(),
+            openid: false,
+            ..Self::new(endpoint, client_id, redirect_uri)
         }
     }
 
@@ -172,10 +187,11 @@ impl AuthorizationRequest {
         self
     }
 
-    /// The scope (default `openid`; `openid` is added if missing).
+    /// The scope (default `openid`; `openid` is added if missing, except on a plain
+    /// [`oauth2`](Self::oauth2) request, where it is sent as given).
     #[must_use]
     pub fn scope(mut self, scope: &str) -> Self {
-        self.scope = if scope.split(' ').any(|s| s == "openid") {
+        self.scope = if !self.openid || scope.split(' ').any(|s| s == "openid") {
             scope.to_owned()
         } else {
             format!("openid {scope}")
@@ -205,8 +221,17 @@ impl AuthorizationRequest {
     }
 
     /// A `response_type=id_token token` request (answer in the fragment) with fresh
-    /// `state` and `nonce`.
-    pub fn id_token_token(self) -> PendingAuthorization {
+    /// `state` and `nonce`: OpenID Connect's, even from an [`oauth2`](Self::oauth2)
+    /// request.
+    pub fn id_token_token(mut self) -> PendingAuthorization {
+        if !self.openid {
+            self.openid = true;
+            self.scope = if self.scope.is_empty() {
+                "openid".to_owned()
+            } else {
+                format!("openid {}", self.scope)
+            };
+        }
         self.finish("id_token token", None, &[])
     }
 
@@ -217,21 +242,29 @@ impl AuthorizationRequest {
         more: &[(&str, &str)],
     ) -> PendingAuthorization {
         let state = random_token(16);
-        let nonce = random_token(16);
+        let nonce = self.openid.then(|| random_token(16));
         let mut url = self.endpoint;
-        url.query_pairs_mut()
-            .append_pair("response_type", response_type)
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", &self.redirect_uri)
-            .append_pair("scope", &self.scope)
-            .append_pair("state", &state)
-            .append_pair("nonce", &nonce)
-            .extend_pairs(more.iter().copied())
-            .extend_pairs(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", response_type)
+                .append_pair("client_id", &self.client_id)
+                .append_pair("redirect_uri", &self.redirect_uri);
+            if !self.scope.is_empty() {
+                query.append_pair("scope", &self.scope);
+            }
+            query.append_pair("state", &state);
+            if let Some(nonce) = &nonce {
+                query.append_pair("nonce", nonce);
+            }
+            query
+                .extend_pairs(more.iter().copied())
+                .extend_pairs(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
         PendingAuthorization {
             url,
             state: SecretString::from(state),
-            nonce: SecretString::from(nonce),
+            nonce: nonce.map(SecretString::from),
             verifier,
             redirect_uri: self.redirect_uri,
             issuer: self.issuer,

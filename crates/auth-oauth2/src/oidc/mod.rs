@@ -26,7 +26,7 @@
 //! let tokens = client.exchange_code(auth_core::ExposeSecret::expose_secret(&code),
 //!     pending.verifier(), pending.redirect_uri(), &[]).await?;
 //! let id_token = tokens.id_token.as_ref().map(auth_core::ExposeSecret::expose_secret).unwrap_or_default();
-//! let claims = provider.id_token_verifier("web").verify(id_token, Some(pending.nonce())).await?;
+//! let claims = provider.id_token_verifier("web").verify(id_token, pending.nonce()).await?;
 //! assert_eq!(claims.sub, "alice");
 //! # Ok(()) }
 //! ```

@@ -185,6 +185,10 @@ pub struct AuthServerConfig {
     /// whatever [`rotate_refresh_tokens`](Self::rotate_refresh_tokens) says, and a
     /// reused code or rotated-away refresh token revokes its token family.
     pub strict: bool,
+    /// A scope without which no refresh token is issued (IdentityServer's
+    /// `offline_access`); `None` (the default): every grant but `client_credentials`
+    /// issues one.
+    pub refresh_scope: Option<String>,
 }
 
 impl AuthServerConfig {
@@ -220,6 +224,7 @@ impl AuthServerConfig {
             json_only: false,
             jwt_access_tokens: false,
             strict: false,
+            refresh_scope: None,
         }
     }
 

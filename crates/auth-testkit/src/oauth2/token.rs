@@ -295,7 +295,12 @@ fn issue(ctx: &Ctx, client: &RegisteredClient, grant_type: &str, holder: Holder)
     }
     let wants_refresh = !cc || ctx.config.client_credentials_refresh || refresh_only;
     let rotated = grant_type != "refresh_token" || ctx.config.rotates();
-    if wants_refresh && rotated {
+    let scoped = ctx.config.refresh_scope.as_deref().is_none_or(|needed| {
+        scope
+            .as_deref()
+            .is_some_and(|s| s.split(' ').any(|s| s == needed))
+    });
+    if wants_refresh && rotated && scoped {
         let refresh = ctx.new_token(&mut st, "rt");
         let lifetime = ctx.config.refresh_lifetime;
         st.refresh.insert(
