@@ -88,7 +88,12 @@ struct Fleet(Vec<Worker>);
 
 impl Fleet {
     fn start(scenario: &Scenario) -> Self {
-        let mut workers: Vec<Worker> = (0..PROCESSES).map(|_| Worker::spawn(scenario)).collect();
+        Self::of(PROCESSES, scenario)
+    }
+
+    /// `processes` workers of one scenario.
+    fn of(processes: usize, scenario: &Scenario) -> Self {
+        let mut workers: Vec<Worker> = (0..processes).map(|_| Worker::spawn(scenario)).collect();
         for worker in &mut workers {
             assert_eq!(worker.next_line(), "ready");
         }
@@ -144,6 +149,33 @@ fn four_processes_of_250_callers_on_an_empty_store_make_one_token_request() {
     let rounds = fleet.round();
     no_errors(&rounds);
     assert_eq!(rounds.iter().map(|r| r.ok).sum::<usize>(), 1_000);
+    assert_eq!(auth.grants("client_credentials"), 1, "one token request");
+    assert_eq!(
+        distinct(&rounds).len(),
+        1,
+        "every caller has the same token"
+    );
+}
+
+/// A fleet at twice the size: 8 processes of 500 callers each on an empty store.
+#[test]
+fn eight_processes_of_500_callers_on_an_empty_store_make_one_token_request() {
+    let _fleet = one_fleet_at_a_time();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let auth = AuthServer::start(AuthServerConfig::new(CLIENT_ID, CLIENT_SECRET)).unwrap();
+    let scenario = Scenario::Tokens {
+        redis: redis.url(),
+        token_url: auth.token_url().to_string(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        callers: 500,
+    };
+    let mut fleet = Fleet::of(8, &scenario);
+    let rounds = fleet.round();
+    no_errors(&rounds);
+    assert_eq!(rounds.iter().map(|r| r.ok).sum::<usize>(), 4_000);
     assert_eq!(auth.grants("client_credentials"), 1, "one token request");
     assert_eq!(
         distinct(&rounds).len(),

@@ -244,3 +244,50 @@ async fn while_redis_is_down_a_rotating_grant_serves_its_token_then_store_unavai
     assert_eq!(world.auth.refreshes(), refreshes + 1);
     world.assert_family_intact();
 }
+
+/// Commands the server has executed, from its own statistics (`INFO commandstats`),
+/// without the `INFO` calls that read them.
+async fn commands_executed(url: &str) -> u64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    stats
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+        .filter_map(|l| {
+            l.split(['=', ','])
+                .nth(1)
+                .and_then(|calls| calls.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_authorize_makes_no_redis_round_trip() {
+    use auth_core::{AuthRequest, CredentialProvider};
+    let Some(world) = World::start().await else {
+        return;
+    };
+    let process = world.process(Duration::from_secs(5));
+    token(&process).await.unwrap();
+    settle().await;
+    let before = commands_executed(&world.redis.url()).await;
+    for _ in 0..10_000 {
+        let mut request = AuthRequest::new(Default::default());
+        process.authorize(&mut request).await.unwrap();
+    }
+    let after = commands_executed(&world.redis.url()).await;
+    eprintln!(
+        "10,000 cached authorize() calls: {} Redis commands",
+        after - before
+    );
+    assert!(
+        before > 0,
+        "the statistics count the first fetch's commands"
+    );
+    assert_eq!(after, before, "no Redis command for a cached token");
+}
