@@ -76,8 +76,7 @@ impl AuthorizationOptions {
                 request = request.extra(name, value);
             }
         }
-        let pending = request.code();
-        pending
+        request.code()
     }
 }
 
