@@ -2,12 +2,12 @@
 //! guide, and the users' SSO tokens.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_apikey::ApiKey;
 use auth_core::http::{HttpClient, HttpResponse, Repeat};
 use auth_core::{
-    Clock, ExposeSecret, InMemoryTokenStore, RefreshPolicy, Renewal, SecretString, SystemClock,
-    TokenStore,
+    CacheLimits, Clock, ExposeSecret, RefreshPolicy, Renewal, SecretString, SystemClock, TokenStore,
 };
 use bytes::Bytes;
 use http::Method;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::unquote;
-use crate::sso::{Sessions, parse_expiry};
+use crate::sso::{DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_IDLE, Sessions, parse_expiry};
 use crate::{BinokulaConfig, Email, Error, SsoToken, SsoUrl, SsoUser};
 
 /// A Binokula tenant: the API's calls, and each user's SSO token, cached. Cheap to
@@ -53,9 +53,10 @@ pub struct BinokulaBuilder {
     config: BinokulaConfig,
     http: Option<HttpClient>,
     clock: Arc<dyn Clock>,
-    store: Arc<dyn TokenStore>,
+    store: Option<Arc<dyn TokenStore>>,
     policy: RefreshPolicy,
     existing_users_only: bool,
+    cache: CacheLimits,
 }
 
 impl BinokulaBuilder {
@@ -73,11 +74,36 @@ impl BinokulaBuilder {
         self
     }
 
-    /// Keeps the users' SSO tokens in `store` (default: in memory). Give every process
-    /// of a fleet the same store: Binokula keeps one active token per user, so the
-    /// fleet must share it (a token one process issues revokes the others').
+    /// Keeps the users' SSO tokens in `store` (default: in memory, each user's with
+    /// the user's provider, gone when the provider leaves the cache). Give every
+    /// process of a fleet the same store: Binokula keeps one active token per user, so
+    /// the fleet must share it (a token one process issues revokes the others'). With
+    /// a store, a user whose provider left the [bounded cache](Self::cache_capacity)
+    /// gets the stored token back on the next call, with no new issuance.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = store;
+        self.store = Some(store);
+        self
+    }
+
+    /// Keeps the providers (and cached tokens) of at most `capacity` users not in use
+    /// (default 10,000; 0 is taken as 1). Past it the least used go; an [`SsoUser`]
+    /// that is held keeps its user's provider whatever the capacity, so no user ever
+    /// has two providers, and two issuances, in this process. A user whose provider
+    /// went gets a new one on the next call: with a [`store`](Self::store), its token
+    /// comes back from there; without one, a new token is issued (which revokes the
+    /// old). Size it above the number of users active within
+    /// [`cache_idle`](Self::cache_idle); each costs about 1.6 KB with its token.
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache = self.cache.with_capacity(capacity);
+        self
+    }
+
+    /// Drops a user's provider once [`user`](Binokula::user) has not been called for
+    /// it for `idle` and no [`SsoUser`] holds it (default: one hour, the life of an SSO
+    /// token, so what goes is a token that has ended or is due for renewal). Idle
+    /// entries are swept from calls to `user`, at most every eighth of `idle`.
+    pub fn cache_idle(mut self, idle: Duration) -> Self {
+        self.cache = self.cache.with_idle(idle);
         self
     }
 
@@ -120,12 +146,14 @@ impl BinokulaBuilder {
                 config: self.config,
                 http,
                 auth,
-                clock: self.clock,
+                clock: Arc::clone(&self.clock),
             }),
             sessions: Arc::new(Sessions::new(
                 self.store,
                 self.policy,
                 self.existing_users_only,
+                self.cache,
+                Arc::clone(&self.clock),
             )),
         })
     }
@@ -157,15 +185,18 @@ impl Binokula {
         Self::builder(config).build()
     }
 
-    /// A builder for the transport, clock, token store and refresh policy.
+    /// A builder for the transport, clock, token store, refresh policy and the users'
+    /// cache ([`cache_capacity`](BinokulaBuilder::cache_capacity),
+    /// [`cache_idle`](BinokulaBuilder::cache_idle)).
     pub fn builder(config: BinokulaConfig) -> BinokulaBuilder {
         BinokulaBuilder {
             config,
             http: None,
             clock: Arc::new(SystemClock),
-            store: Arc::new(InMemoryTokenStore::new()),
+            store: None,
             policy: RefreshPolicy::default().with_renewal(Renewal::Blocking),
             existing_users_only: false,
+            cache: CacheLimits::new(DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_IDLE),
         }
     }
 
@@ -181,7 +212,10 @@ impl Binokula {
 
     /// The provider for `email`'s SSO session: its token, cached (one issuance for
     /// any number of concurrent callers, renewed before its hour ends, never handed
-    /// out once replaced), and the `ExternalAccess` parameters on a request.
+    /// out once replaced), and the `ExternalAccess` parameters on a request. The
+    /// provider stays in the bounded cache while an `SsoUser` for it is held, and
+    /// otherwise within [`cache_capacity`](BinokulaBuilder::cache_capacity) and
+    /// [`cache_idle`](BinokulaBuilder::cache_idle).
     pub fn user(&self, email: &Email) -> SsoUser {
         self.sessions.user(&self.api, email)
     }

@@ -29,7 +29,9 @@
 //!   default [`DEFAULT_API_URL`]; [`with_app_url`](BinokulaConfig::with_app_url),
 //!   default [`DEFAULT_APP_URL`]).
 //! - [`Binokula`]: [`Binokula::new`] (system clock, reqwest) or [`Binokula::builder`]
-//!   (`http`, `clock`, `store`, `policy`); `GET /api/Token`
+//!   (`http`, `clock`, `store`, `policy`, and the users' cache:
+//!   [`cache_capacity`](BinokulaBuilder::cache_capacity),
+//!   [`cache_idle`](BinokulaBuilder::cache_idle)); `GET /api/Token`
 //!   ([`issue_token`](Binokula::issue_token)), `PUT`/`DELETE /api/User` and
 //!   `POST /api/UserStatus`. Every call carries the `client_secret` header and the
 //!   `tenant` and `code` parameters.
@@ -38,6 +40,9 @@
 //!   once replaced), its SSO URL, and a [`CredentialProvider`](auth_core::CredentialProvider)
 //!   that sets the `ExternalAccess` parameters. Give a fleet one
 //!   [`store`](BinokulaBuilder::store): one active token per user across processes.
+//!   The users' providers are kept in a bounded cache (by default 10,000 users, each
+//!   dropped after an hour unused; never while an `SsoUser` is held); a user that
+//!   left it gets its token back from the store, if there is one.
 //! - [`Email`]: a user is keyed by the address as given, ASCII case-insensitively
 //!   ([`Email::key`]); Unicode case folding would merge distinct mailboxes. The guide
 //!   is silent on this; the crate's reasons are in its README.

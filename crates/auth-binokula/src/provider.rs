@@ -3,18 +3,20 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::{AuthRequest, Authorize, CachingProvider, CredentialProvider, ExposeSecret};
+use auth_core::{AuthRequest, Authorize, CredentialProvider, ExposeSecret};
 use url::Url;
 
 use crate::client::Api;
-use crate::sso::UserSource;
+use crate::sso::UserProvider;
 use crate::{Email, Error, SsoToken, SsoUrl};
 
 /// One user's SSO session, from [`Binokula::user`](crate::Binokula::user): the user's
 /// token, cached under Binokula's rule of one active token per user (one issuance for
 /// any number of concurrent callers, renewed before its hour ends, never handed out
 /// once replaced). Cheap to clone; every `SsoUser` for the same user of one
-/// [`Binokula`](crate::Binokula) shares the cache.
+/// [`Binokula`](crate::Binokula) shares the cache. While an `SsoUser` is held, its
+/// user's cached token stays in the [`Binokula`](crate::Binokula)'s bounded cache
+/// (see [`BinokulaBuilder::cache_capacity`](crate::BinokulaBuilder::cache_capacity)).
 ///
 /// As a [`CredentialProvider`] it signs a request to the app in as the user: it sets
 /// the `ExternalAccess` parameters (`email`, `access_token`, `tenant`) on the
@@ -24,7 +26,7 @@ use crate::{Email, Error, SsoToken, SsoUrl};
 pub struct SsoUser {
     api: Arc<Api>,
     email: Email,
-    cache: Arc<CachingProvider<UserSource>>,
+    cache: UserProvider,
 }
 
 impl fmt::Debug for SsoUser {
@@ -37,11 +39,7 @@ impl fmt::Debug for SsoUser {
 }
 
 impl SsoUser {
-    pub(crate) fn new(
-        api: Arc<Api>,
-        email: Email,
-        cache: Arc<CachingProvider<UserSource>>,
-    ) -> Self {
+    pub(crate) fn new(api: Arc<Api>, email: Email, cache: UserProvider) -> Self {
         Self { api, email, cache }
     }
 

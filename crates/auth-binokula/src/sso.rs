@@ -2,15 +2,14 @@
 //! [`Binokula::user`](crate::Binokula::user), under the rule that only one token per
 //! user is active.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use auth_core::{
-    CachingProvider, ExposeSecret, RefreshPolicy, SecretString, StoreKey, Token, TokenSource,
-    TokenStore,
+    BoundedCache, CacheEntry, CacheLimits, CachingProvider, ExposeSecret, RefreshPolicy,
+    SecretString, StoreKey, Token, TokenSource, TokenStore,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -58,6 +57,18 @@ impl fmt::Debug for SsoUrl {
     }
 }
 
+/// How many users' sessions [`Binokula::user`](crate::Binokula::user) keeps by
+/// default: 10,000 (about 1.6 KB each with a token cached, so some 16 MB at most;
+/// `tests/cache_memory.rs` measures it).
+pub(crate) const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// How long an unused session stays by default: the hour an SSO token lives, so an
+/// entry dropped for being idle holds a token that has ended or is due for renewal.
+pub(crate) const DEFAULT_CACHE_IDLE: Duration = Duration::from_secs(3600);
+
+/// A user's cached token: the provider behind one [`SsoUser`].
+pub(crate) type UserProvider = CacheEntry<CachingProvider<UserSource>>;
+
 /// The users' cached tokens, one [`CachingProvider`] per user key:
 ///
 /// - concurrent requests for the same user cause one issuance;
@@ -66,11 +77,19 @@ impl fmt::Debug for SsoUrl {
 /// - renewal is [`Renewal::Blocking`](auth_core::Renewal::Blocking): a new token
 ///   revokes the old one at the server, so a token due for renewal is never handed
 ///   out, and no token that has since been replaced is ever handed out.
+///
+/// The providers live in a [`BoundedCache`]: at most the capacity of users not in use
+/// (an [`SsoUser`] held anywhere keeps its user's provider, so a user never has two
+/// providers, and two issuances, in one process), each dropped once unused for the
+/// idle time. A dropped user's token is gone with it unless a shared store holds it:
+/// with one, the user's next provider reads it there and issues nothing.
 pub(crate) struct Sessions {
     existing_users_only: bool,
-    store: Arc<dyn TokenStore>,
+    /// The shared store; `None`: each user's provider keeps its token in a store of
+    /// its own, which goes with the provider.
+    store: Option<Arc<dyn TokenStore>>,
     policy: RefreshPolicy,
-    users: Mutex<HashMap<String, Arc<CachingProvider<UserSource>>>>,
+    users: BoundedCache<String, CachingProvider<UserSource>>,
 }
 
 impl fmt::Debug for Sessions {
@@ -78,59 +97,56 @@ impl fmt::Debug for Sessions {
         f.debug_struct("Sessions")
             .field("existing_users_only", &self.existing_users_only)
             .field("store", &self.store)
+            .field("users", &self.users)
             .finish_non_exhaustive()
     }
 }
 
 impl Sessions {
     pub(crate) fn new(
-        store: Arc<dyn TokenStore>,
+        store: Option<Arc<dyn TokenStore>>,
         policy: RefreshPolicy,
         existing_users_only: bool,
+        limits: CacheLimits,
+        clock: Arc<dyn auth_core::Clock>,
     ) -> Self {
         Self {
             existing_users_only,
             store,
             policy,
-            users: Mutex::new(HashMap::new()),
+            users: BoundedCache::new(limits, clock),
         }
     }
 
     pub(crate) fn user(&self, api: &Arc<Api>, email: &Email) -> SsoUser {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
         let key = email.key();
-        let provider = match users.get(&key) {
-            Some(p) => Arc::clone(p),
-            None => {
-                let source = UserSource {
-                    api: Arc::clone(api),
-                    email: email.clone(),
-                    existing_users_only: self.existing_users_only,
-                };
-                let provider = Arc::new(
-                    CachingProvider::builder(source)
-                        .clock(Arc::clone(&api.clock))
-                        .store(
-                            Arc::clone(&self.store),
-                            StoreKey::new(["binokula", api.config.tenant(), &key]),
-                        )
-                        .policy(self.policy)
-                        .build(),
-                );
-                users.insert(key, Arc::clone(&provider));
-                provider
-            }
-        };
+        let provider = self
+            .users
+            .get_or_insert_with(key.as_str(), || self.provider(api, email, &key));
         SsoUser::new(Arc::clone(api), email.clone(), provider)
     }
 
+    /// A new provider for the user under `key`, its token read from the shared store
+    /// first when there is one.
+    fn provider(&self, api: &Arc<Api>, email: &Email, key: &str) -> CachingProvider<UserSource> {
+        let source = UserSource {
+            api: Arc::clone(api),
+            email: email.clone(),
+            existing_users_only: self.existing_users_only,
+        };
+        let key = StoreKey::new(["binokula", api.config.tenant(), key]);
+        let builder = CachingProvider::builder(source).clock(Arc::clone(&api.clock));
+        let builder = match &self.store {
+            Some(store) => builder.store(Arc::clone(store), key),
+            None => builder.key(key),
+        };
+        builder.policy(self.policy).build()
+    }
+
+    /// Drops the user's cached token; the provider stays (an [`SsoUser`] may hold it),
+    /// so the next call issues one new token.
     pub(crate) fn forget(&self, email: &Email) {
-        let removed = self
-            .users
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&email.key());
-        if let Some(provider) = removed {
+        if let Some(provider) = self.users.peek(email.key().as_str()) {
             provider.clear();
         }
     }

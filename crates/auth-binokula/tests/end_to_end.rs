@@ -469,3 +469,171 @@ async fn on_a_case_sensitive_server_two_ascii_spellings_share_one_token_and_fail
     assert!(second.expose().contains("email=kim%40corp.com"));
     assert_eq!(landing(second.expose()).await.unwrap(), LOGIN_PATH);
 }
+
+// Issue "Scale and speed", item 1: the users' providers live in a bounded cache. A
+// user whose provider left it gets a new one; with a shared store, its token comes
+// back from there and nothing is issued.
+
+/// A shared store that counts its reads: a provider that reads it was rebuilt (a
+/// cached provider with a valid token never looks).
+#[derive(Debug, Default)]
+struct CountingStore {
+    inner: auth_core::InMemoryTokenStore,
+    gets: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingStore {
+    fn gets(&self) -> usize {
+        self.gets.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl auth_core::TokenStore for CountingStore {
+    async fn get(
+        &self,
+        key: &auth_core::StoreKey,
+    ) -> Result<Option<auth_core::Token>, auth_core::Error> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &auth_core::StoreKey,
+        token: &auth_core::Token,
+        lease: auth_core::Lease,
+    ) -> Result<(), auth_core::Error> {
+        self.inner.put(key, token, lease).await
+    }
+    async fn remove(&self, key: &auth_core::StoreKey) -> Result<(), auth_core::Error> {
+        self.inner.remove(key).await
+    }
+    async fn try_lease(
+        &self,
+        key: &auth_core::StoreKey,
+        ttl: Duration,
+    ) -> Result<Option<auth_core::Lease>, auth_core::Error> {
+        self.inner.try_lease(key, ttl).await
+    }
+    async fn renew(
+        &self,
+        key: &auth_core::StoreKey,
+        lease: auth_core::Lease,
+        ttl: Duration,
+    ) -> Result<bool, auth_core::Error> {
+        self.inner.renew(key, lease, ttl).await
+    }
+    async fn release(
+        &self,
+        key: &auth_core::StoreKey,
+        lease: auth_core::Lease,
+    ) -> Result<(), auth_core::Error> {
+        self.inner.release(key, lease).await
+    }
+}
+
+impl Fixture {
+    /// A client whose cache holds `capacity` users, unused ones for `idle`, over
+    /// `store` if given.
+    fn bounded(
+        &self,
+        capacity: usize,
+        idle: Duration,
+        store: Option<Arc<CountingStore>>,
+    ) -> Binokula {
+        let builder = Binokula::builder(self.config(SECRET, CODE, TENANT))
+            .clock(Arc::new(self.clock.clone()))
+            .cache_capacity(capacity)
+            .cache_idle(idle);
+        match store {
+            Some(store) => builder.store(store),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_evicted_user_gets_its_token_back_from_the_store_without_a_new_issuance() {
+    let f = fixture();
+    let store = Arc::new(CountingStore::default());
+    let client = f.bounded(1, Duration::from_secs(3600), Some(Arc::clone(&store)));
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+
+    let first = client.sso_url(&ann).await.unwrap();
+    client.sso_url(&bob).await.unwrap(); // capacity 1: ann's provider goes
+    assert_eq!(f.server.tokens_issued(), 2);
+    let reads = store.gets();
+
+    let again = client.sso_url(&ann).await.unwrap();
+    assert!(
+        store.gets() > reads,
+        "a new provider for ann read the store"
+    );
+    assert_eq!(again.expose(), first.expose(), "the stored token");
+    assert_eq!(f.server.tokens_issued(), 2, "no new issuance");
+    assert_eq!(f.server.server().requests(TOKEN_PATH), 2);
+    assert_eq!(landing(again.expose()).await.unwrap(), HOME_PATH);
+}
+
+#[tokio::test]
+async fn an_idle_user_is_dropped_and_gets_its_token_back_from_the_store() {
+    let f = fixture();
+    let store = Arc::new(CountingStore::default());
+    let client = f.bounded(1000, Duration::from_secs(600), Some(Arc::clone(&store)));
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+
+    let first = client.sso_url(&ann).await.unwrap();
+    f.clock.advance(Duration::from_secs(601));
+    client.sso_url(&bob).await.unwrap(); // sweeps: ann unused for 10 minutes
+    let reads = store.gets();
+    let again = client.sso_url(&ann).await.unwrap();
+    assert!(store.gets() > reads, "ann's provider was rebuilt");
+    assert_eq!(again.expose(), first.expose());
+    assert_eq!(f.server.tokens_issued(), 2);
+    assert_eq!(landing(again.expose()).await.unwrap(), HOME_PATH);
+}
+
+/// Without a shared store the token goes with the provider: the user's next call
+/// issues a new one (which revokes the old, one active token per user).
+#[tokio::test]
+async fn without_a_store_an_evicted_user_is_issued_a_new_token() {
+    let f = fixture();
+    let client = f.bounded(1, Duration::from_secs(3600), None);
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let first = client.sso_url(&ann).await.unwrap();
+    client.sso_url(&bob).await.unwrap();
+    let again = client.sso_url(&ann).await.unwrap();
+    assert_ne!(again.expose(), first.expose());
+    assert_eq!(f.server.tokens_issued(), 3);
+    assert_eq!(landing(again.expose()).await.unwrap(), HOME_PATH);
+    assert_eq!(landing(first.expose()).await.unwrap(), LOGIN_PATH);
+}
+
+/// A held `SsoUser` keeps its provider past the capacity and the idle time: the user
+/// never has a second provider whose issuance would revoke the first one's token.
+#[tokio::test]
+async fn a_held_user_keeps_its_provider_past_capacity_and_idle_time() {
+    let f = fixture();
+    let client = f.bounded(1, Duration::from_secs(600), None);
+    let ann = client.user(&email("ann@example.com"));
+    let first = ann.sso_url().await.unwrap();
+    for name in ["bob", "cy", "dee"] {
+        client
+            .sso_url(&email(&format!("{name}@example.com")))
+            .await
+            .unwrap();
+    }
+    f.clock.advance(Duration::from_secs(601));
+    client.sso_url(&email("eve@example.com")).await.unwrap(); // sweeps
+    let again = client.sso_url(&email("ann@example.com")).await.unwrap();
+    assert_eq!(
+        again.expose(),
+        first.expose(),
+        "the same provider and token"
+    );
+    assert_eq!(f.server.tokens_issued(), 5);
+    assert_eq!(landing(first.expose()).await.unwrap(), HOME_PATH);
+    drop(ann);
+}

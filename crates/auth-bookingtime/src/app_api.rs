@@ -36,7 +36,7 @@ impl Organization {
     ) -> Result<T, Error> {
         let request = request
             .map_err(|e| auth_core::Error::Request(format!("cannot build the request: {e}")))?;
-        let response = self.client.send(request).await?.api_answer()?;
+        let response = self.authorized_client().send(request).await?.api_answer()?;
         Ok(response.json()?)
     }
 }

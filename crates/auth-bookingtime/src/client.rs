@@ -1,17 +1,19 @@
 //! [`Bookingtime`], the entry type, and its [`BookingtimeBuilder`].
 
+use std::hash::Hash;
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_core::http::{HttpClient, Repeat};
 use auth_core::{
-    CachingProvider, Clock, ExposeSecret, RefreshPolicy, StoreKey, SystemClock, TokenSource,
-    TokenStore,
+    BoundedCache, CacheLimits, CachingProvider, Clock, ExposeSecret, RefreshPolicy, StoreKey,
+    SystemClock, TokenSource, TokenStore,
 };
 use auth_oauth2::oidc::PendingAuthorization;
 use auth_oauth2::{ClientAuth, OAuth2Client};
 use url::Url;
 
-use crate::provider::{Access, Api};
+use crate::provider::{Access, Api, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_IDLE};
 use crate::tokens::{RefreshTokens, refresh_token_of};
 use crate::{AuthorizationOptions, BookingtimeConfig, Error};
 
@@ -33,12 +35,14 @@ struct Shared {
     app: Access,
 }
 
-/// How this client's tokens are cached: its clock, store and policy.
+/// How this client's tokens are cached: its clock, store and policy, and the limits
+/// of each access's organizations.
 #[derive(Debug, Clone)]
 pub(crate) struct Caching {
     clock: Arc<dyn Clock>,
     store: Option<Arc<dyn TokenStore>>,
     policy: Option<RefreshPolicy>,
+    limits: CacheLimits,
 }
 
 impl Caching {
@@ -54,6 +58,11 @@ impl Caching {
         }
         builder.build()
     }
+
+    /// An empty cache of organizations, under the configured limits.
+    pub(crate) fn organizations<K: Eq + Hash + Clone, V>(&self) -> BoundedCache<K, V> {
+        BoundedCache::new(self.limits, Arc::clone(&self.clock))
+    }
 }
 
 /// Builds a [`Bookingtime`]: the transport, clock, token store and refresh policy.
@@ -65,6 +74,7 @@ pub struct BookingtimeBuilder {
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
     policy: Option<RefreshPolicy>,
+    cache: CacheLimits,
 }
 
 impl BookingtimeBuilder {
@@ -83,11 +93,35 @@ impl BookingtimeBuilder {
     }
 
     /// Where refresh and access tokens are cached, maybe shared by a fleet of
-    /// processes (default: each provider's own in-memory store). Keys are
-    /// `bookingtime/{client_id}/{app|user}/refresh` and
-    /// `bookingtime/{client_id}/{app|user}/{organization_id}`.
+    /// processes (default: each provider's own in-memory store, gone with the
+    /// provider). Keys are `bookingtime/{client_id}/{app|user}/refresh` and
+    /// `bookingtime/{client_id}/{app|user}/{organization_id}`. With a store, an
+    /// organization that left the [bounded cache](Self::cache_capacity) gets its
+    /// stored token back on the next call, with no new exchange.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Keeps at most `capacity` organizations not in use per [`Access`] (the app's,
+    /// each signed-in user's; default 10,000; 0 is taken as 1). Past it the least
+    /// used go; an [`Organization`](crate::Organization) that is held stays whatever
+    /// the capacity. An organization that went is made again on the next call: its
+    /// token comes back from the [`store`](Self::store) if there is one, else from one
+    /// new exchange (stage two; the refresh token stays). Each costs about 2.1 KB
+    /// with its token.
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache = self.cache.with_capacity(capacity);
+        self
+    }
+
+    /// Drops an organization once [`organization`](Access::organization) has not been
+    /// called for it for `idle` and no [`Organization`](crate::Organization) holds it
+    /// (default: 5 minutes, the life of an access token, so what goes is a token that
+    /// has ended). Idle entries are swept from calls to `organization`, at most every
+    /// eighth of `idle`.
+    pub fn cache_idle(mut self, idle: Duration) -> Self {
+        self.cache = self.cache.with_idle(idle);
         self
     }
 
@@ -132,6 +166,7 @@ impl BookingtimeBuilder {
             clock,
             store: self.store,
             policy: self.policy,
+            limits: self.cache,
         };
         let app = Access::new(
             RefreshTokens::app(client.clone()),
@@ -159,7 +194,9 @@ impl Bookingtime {
         Self::builder(config).build()
     }
 
-    /// A builder: transport, clock, token store and refresh policy.
+    /// A builder: transport, clock, token store, refresh policy and the organizations'
+    /// cache ([`cache_capacity`](BookingtimeBuilder::cache_capacity),
+    /// [`cache_idle`](BookingtimeBuilder::cache_idle)).
     pub fn builder(config: BookingtimeConfig) -> BookingtimeBuilder {
         BookingtimeBuilder {
             config,
@@ -167,6 +204,7 @@ impl Bookingtime {
             clock: None,
             store: None,
             policy: None,
+            cache: CacheLimits::new(DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_IDLE),
         }
     }
 

@@ -34,8 +34,10 @@
 //! - [`Bookingtime::new`]: the system clock and the default transport (reqwest, the
 //!   `reqwest` feature, on by default); [`Bookingtime::builder`] for another
 //!   [`HttpClient`](auth_core::http::HttpClient), a clock, a shared
-//!   [`TokenStore`](auth_core::TokenStore) and a
-//!   [`RefreshPolicy`](auth_core::RefreshPolicy).
+//!   [`TokenStore`](auth_core::TokenStore), a
+//!   [`RefreshPolicy`](auth_core::RefreshPolicy), and the organizations' cache
+//!   ([`cache_capacity`](BookingtimeBuilder::cache_capacity),
+//!   [`cache_idle`](BookingtimeBuilder::cache_idle)).
 //! - [`Bookingtime::app`]: the app's [`Access`]. One refresh token, renewed before
 //!   its 30 days end, shared by every [`Organization`]. Each organization's access
 //!   token is cached and renewed before its 5 minutes end. Concurrent callers share
@@ -43,7 +45,10 @@
 //! - [`Access::organization`]: the provider for one [`OrganizationId`], with the
 //!   documented endpoints typed ([`Organization::show`],
 //!   [`Organization::add_customer`]); for any other endpoint it is a
-//!   [`CredentialProvider`](auth_core::CredentialProvider).
+//!   [`CredentialProvider`](auth_core::CredentialProvider). Each access keeps its
+//!   organizations in a bounded cache (by default 10,000, each dropped after 5
+//!   minutes unused; never while an `Organization` is held); one that left it gets
+//!   its token back from the store, if there is one, else from one exchange.
 //! - [`Bookingtime::authorization_request`] and [`Bookingtime::sign_in`]: user
 //!   authentication with the authorization code flow (PKCE, `state`), which yields
 //!   the user's own refresh token and then works the same way. The request is plain

@@ -551,3 +551,164 @@ async fn openid_connect_parameters_only_when_asked_for() {
     );
     assert_eq!(f.server.grants("authorization_code"), 0);
 }
+
+// Issue "Scale and speed", item 1: each access's organizations live in a bounded
+// cache. An organization that left it is made again on the next call; with a shared
+// store its token comes back from there and nothing is exchanged.
+
+/// A shared store that counts its reads: an organization that reads it was rebuilt
+/// (a cached one with a valid token never looks).
+#[derive(Debug, Default)]
+struct CountingStore {
+    inner: auth_core::InMemoryTokenStore,
+    gets: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingStore {
+    fn gets(&self) -> usize {
+        self.gets.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl auth_core::TokenStore for CountingStore {
+    async fn get(
+        &self,
+        key: &auth_core::StoreKey,
+    ) -> Result<Option<auth_core::Token>, auth_core::Error> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &auth_core::StoreKey,
+        token: &auth_core::Token,
+        lease: auth_core::Lease,
+    ) -> Result<(), auth_core::Error> {
+        self.inner.put(key, token, lease).await
+    }
+    async fn remove(&self, key: &auth_core::StoreKey) -> Result<(), auth_core::Error> {
+        self.inner.remove(key).await
+    }
+    async fn try_lease(
+        &self,
+        key: &auth_core::StoreKey,
+        ttl: Duration,
+    ) -> Result<Option<auth_core::Lease>, auth_core::Error> {
+        self.inner.try_lease(key, ttl).await
+    }
+    async fn renew(
+        &self,
+        key: &auth_core::StoreKey,
+        lease: auth_core::Lease,
+        ttl: Duration,
+    ) -> Result<bool, auth_core::Error> {
+        self.inner.renew(key, lease, ttl).await
+    }
+    async fn release(
+        &self,
+        key: &auth_core::StoreKey,
+        lease: auth_core::Lease,
+    ) -> Result<(), auth_core::Error> {
+        self.inner.release(key, lease).await
+    }
+}
+
+impl Fixture {
+    /// The app, its organizations cached `capacity` at most, unused ones for `idle`,
+    /// over `store` if given.
+    fn bounded(
+        &self,
+        capacity: usize,
+        idle: Duration,
+        store: Option<Arc<CountingStore>>,
+    ) -> Bookingtime {
+        let config = BookingtimeConfig::new(APP, SecretString::from(SECRET))
+            .unwrap()
+            .with_auth_url(self.server.auth_url().as_str())
+            .unwrap()
+            .with_api_url(self.server.api_url().as_str())
+            .unwrap();
+        let builder = Bookingtime::builder(config)
+            .clock(Arc::new(self.clock.clone()))
+            .cache_capacity(capacity)
+            .cache_idle(idle);
+        match store {
+            Some(store) => builder.store(store),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_evicted_organization_gets_its_token_back_from_the_store_without_an_exchange() {
+    let f = fixture();
+    let store = Arc::new(CountingStore::default());
+    let bookingtime = f.bounded(1, FIVE_MINUTES, Some(Arc::clone(&store)));
+    let app = bookingtime.app();
+
+    let first = app.organization(&org(ORGS[0])).token().await.unwrap();
+    app.organization(&org(ORGS[1])).show().await.unwrap(); // capacity 1: A goes
+    assert_eq!(f.stages(), (1, 2));
+    let reads = store.gets();
+
+    let a = app.organization(&org(ORGS[0]));
+    let again = a.token().await.unwrap();
+    assert!(store.gets() > reads, "a new provider for A read the store");
+    assert_eq!(
+        again.token().access_token().expose_secret(),
+        first.token().access_token().expose_secret(),
+        "the stored token"
+    );
+    assert_eq!(a.show().await.unwrap().id, ORGS[0]);
+    assert_eq!(f.stages(), (1, 2), "no new request at either stage");
+    assert_eq!(f.server.access_tokens_for(ORGS[0]), 1);
+}
+
+#[tokio::test]
+async fn an_idle_organization_is_dropped_and_gets_its_token_back_from_the_store() {
+    let f = fixture();
+    let store = Arc::new(CountingStore::default());
+    let bookingtime = f.bounded(1000, Duration::from_secs(60), Some(Arc::clone(&store)));
+    let app = bookingtime.app();
+
+    app.organization(&org(ORGS[0])).show().await.unwrap();
+    f.clock.advance(Duration::from_secs(61));
+    app.organization(&org(ORGS[1])).show().await.unwrap(); // sweeps: A unused 61 s
+    let reads = store.gets();
+    app.organization(&org(ORGS[0])).show().await.unwrap();
+    assert!(store.gets() > reads, "A's provider was rebuilt");
+    assert_eq!(f.stages(), (1, 2));
+}
+
+/// Without a shared store the organization's token goes with it: the next call makes
+/// one exchange (stage two), and the refresh token stays.
+#[tokio::test]
+async fn without_a_store_an_evicted_organization_costs_one_exchange() {
+    let f = fixture();
+    let bookingtime = f.bounded(1, FIVE_MINUTES, None);
+    let app = bookingtime.app();
+    app.organization(&org(ORGS[0])).show().await.unwrap();
+    app.organization(&org(ORGS[1])).show().await.unwrap();
+    app.organization(&org(ORGS[0])).show().await.unwrap();
+    assert_eq!(f.stages(), (1, 3));
+    assert_eq!(f.server.access_tokens_for(ORGS[0]), 2);
+}
+
+#[tokio::test]
+async fn a_held_organization_stays_past_capacity_and_idle_time() {
+    let f = fixture();
+    let bookingtime = f.bounded(1, Duration::from_secs(60), None);
+    let app = bookingtime.app();
+    let a = app.organization(&org(ORGS[0]));
+    a.show().await.unwrap();
+    app.organization(&org(ORGS[1])).show().await.unwrap();
+    app.organization(&org(ORGS[2])).show().await.unwrap();
+    f.clock.advance(Duration::from_secs(61));
+    app.organization(&org(ORGS[1])).show().await.unwrap(); // sweeps
+    app.organization(&org(ORGS[0])).show().await.unwrap();
+    assert_eq!(f.server.access_tokens_for(ORGS[0]), 1, "A kept its token");
+    drop(a);
+}

@@ -39,6 +39,8 @@
 //!   single-flight and proactive refresh ([`RefreshPolicy`]), a [`TokenStore`] that
 //!   can be shared between processes.
 //! - [`QuotaStore`]: request counters per time window, shared the same way.
+//! - [`BoundedCache`]: one value per key (a provider per user or per account) under
+//!   [`CacheLimits`], a capacity and an idle expiry; entries in use are never evicted.
 //! - [`Clock`]: [`SystemClock`], and [`ManualClock`] for tests.
 //! - [`http`](mod@http): the HTTP defaults every crate uses.
 //! - [`Error`]: one error type; a server's refusal in its scheme's terms is
@@ -50,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bounded;
 mod cache;
 mod clock;
 mod compare;
@@ -80,6 +83,7 @@ impl http::HttpClient {
     }
 }
 
+pub use bounded::{BoundedCache, CacheEntry, CacheLimits};
 pub use cache::{CachedToken, CachingProvider, CachingProviderBuilder};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
 pub use error::{Error, Refusal, SharedSource};

@@ -3,7 +3,7 @@
 //! and default headers) or with defaults; and [`authorize_reqwest`] for a
 //! `reqwest::Request` the application sends itself.
 //!
-//! The workspace's policy ([`HttpClient`](crate::http::HttpClient)) sits above the
+//! The workspace's policy ([`HttpClient`]) sits above the
 //! transport, so the reqwest version stays out of every other public signature.
 
 use std::sync::Arc;

@@ -110,7 +110,8 @@ impl TokenResponse {
 ///   of digits (anything else is refused), `token_type` in any case or missing, a
 ///   response with a refresh token and no access token accepted; a response with
 ///   neither is [`CoreError::InvalidResponse`].
-/// - An OAuth error body (any status, RFC 6749 §5.2): [`CoreError::OAuth`].
+/// - An OAuth error body (any status, RFC 6749 §5.2): an [`OAuthError`] as
+///   [`CoreError::Refused`].
 /// - An HTML page, a body that is not JSON, or a redirect: a clear error that carries
 ///   the status and never quotes a token.
 pub fn parse_token_response(
