@@ -9,13 +9,16 @@
 //!   verification, state comparison), `|t|` below 5 with N samples per class.
 //! - `deny`: cargo-deny licences, bans, sources and (offline) advisories.
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
-//! - `bench [ARGS...]`: the criterion benchmarks (`cargo bench -p auth-benches`).
+//! - `bench [--report] [ARGS...]`: the criterion benchmarks (`cargo bench -p
+//!   auth-benches`); with `--report`, every group with short settings and one table
+//!   of medians, ratios and targets (see [`bench`]).
 //! - `fleet-worker`: one process of a fleet sharing a Redis, spawned by the
 //!   multi-process tests (see [`fleet`] and, for the soak, [`soak`]); not for use
 //!   by hand.
 
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod ci;
 pub mod demo;
 pub mod dudect;

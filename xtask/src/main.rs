@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{ci, demo, dudect, faults, fleet, fuzz};
+use xtask::{bench, ci, demo, dudect, faults, fleet, fuzz};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,16 +20,10 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "deny" => ci::deny(),
         "fleet-worker" => fleet::worker(),
-        "bench" => ci::cargo(
-            &[
-                &["bench", "-p", "auth-benches", "--"][..],
-                &as_strs(rest)[..],
-            ]
-            .concat(),
-        ),
+        "bench" => bench::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|faults|dudect [--samples N]|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [ARGS...]>"
+                "usage: cargo xtask <demo|faults|dudect [--samples N]|ci [--fuzz-seconds N]|deny|fuzz [--seconds N] [TARGET...]|bench [--report] [ARGS...]>"
             );
             Err("unknown command".into())
         }
@@ -41,8 +35,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn as_strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
 }

@@ -53,6 +53,8 @@ mod error;
 mod flow;
 mod header;
 mod hmac_sha1;
+#[doc(hidden)]
+pub mod internal;
 mod prepared;
 mod signature;
 mod signer;
