@@ -11,7 +11,7 @@
 //! - `fuzz [--seconds N] [TARGET...]`: runs fuzz targets for N seconds each.
 //! - `bench [--report] [ARGS...]`: the criterion benchmarks (`cargo bench -p
 //!   auth-benches`); with `--report`, every group with short settings and one table
-//!   of medians, ratios and targets (see [`bench`]).
+//!   of medians, ratios and targets (see [`bench`](mod@bench)).
 //! - `fleet-worker`: one process of a fleet sharing a Redis, spawned by the
 //!   multi-process tests (see [`fleet`] and, for the soak, [`soak`]); not for use
 //!   by hand.
