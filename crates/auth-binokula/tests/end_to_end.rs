@@ -474,63 +474,7 @@ async fn on_a_case_sensitive_server_two_ascii_spellings_share_one_token_and_fail
 // user whose provider left it gets a new one; with a shared store, its token comes
 // back from there and nothing is issued.
 
-/// A shared store that counts its reads: a provider that reads it was rebuilt (a
-/// cached provider with a valid token never looks).
-#[derive(Debug, Default)]
-struct CountingStore {
-    inner: auth_core::InMemoryTokenStore,
-    gets: std::sync::atomic::AtomicUsize,
-}
-
-impl CountingStore {
-    fn gets(&self) -> usize {
-        self.gets.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-#[async_trait::async_trait]
-impl auth_core::TokenStore for CountingStore {
-    async fn get(
-        &self,
-        key: &auth_core::StoreKey,
-    ) -> Result<Option<auth_core::Token>, auth_core::Error> {
-        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-    async fn put(
-        &self,
-        key: &auth_core::StoreKey,
-        token: &auth_core::Token,
-        lease: auth_core::Lease,
-    ) -> Result<(), auth_core::Error> {
-        self.inner.put(key, token, lease).await
-    }
-    async fn remove(&self, key: &auth_core::StoreKey) -> Result<(), auth_core::Error> {
-        self.inner.remove(key).await
-    }
-    async fn try_lease(
-        &self,
-        key: &auth_core::StoreKey,
-        ttl: Duration,
-    ) -> Result<Option<auth_core::Lease>, auth_core::Error> {
-        self.inner.try_lease(key, ttl).await
-    }
-    async fn renew(
-        &self,
-        key: &auth_core::StoreKey,
-        lease: auth_core::Lease,
-        ttl: Duration,
-    ) -> Result<bool, auth_core::Error> {
-        self.inner.renew(key, lease, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &auth_core::StoreKey,
-        lease: auth_core::Lease,
-    ) -> Result<(), auth_core::Error> {
-        self.inner.release(key, lease).await
-    }
-}
+use auth_testkit::CountingStore;
 
 impl Fixture {
     /// A client whose cache holds `capacity` users, unused ones for `idle`, over

@@ -556,63 +556,7 @@ async fn openid_connect_parameters_only_when_asked_for() {
 // cache. An organization that left it is made again on the next call; with a shared
 // store its token comes back from there and nothing is exchanged.
 
-/// A shared store that counts its reads: an organization that reads it was rebuilt
-/// (a cached one with a valid token never looks).
-#[derive(Debug, Default)]
-struct CountingStore {
-    inner: auth_core::InMemoryTokenStore,
-    gets: std::sync::atomic::AtomicUsize,
-}
-
-impl CountingStore {
-    fn gets(&self) -> usize {
-        self.gets.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-#[async_trait::async_trait]
-impl auth_core::TokenStore for CountingStore {
-    async fn get(
-        &self,
-        key: &auth_core::StoreKey,
-    ) -> Result<Option<auth_core::Token>, auth_core::Error> {
-        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-    async fn put(
-        &self,
-        key: &auth_core::StoreKey,
-        token: &auth_core::Token,
-        lease: auth_core::Lease,
-    ) -> Result<(), auth_core::Error> {
-        self.inner.put(key, token, lease).await
-    }
-    async fn remove(&self, key: &auth_core::StoreKey) -> Result<(), auth_core::Error> {
-        self.inner.remove(key).await
-    }
-    async fn try_lease(
-        &self,
-        key: &auth_core::StoreKey,
-        ttl: Duration,
-    ) -> Result<Option<auth_core::Lease>, auth_core::Error> {
-        self.inner.try_lease(key, ttl).await
-    }
-    async fn renew(
-        &self,
-        key: &auth_core::StoreKey,
-        lease: auth_core::Lease,
-        ttl: Duration,
-    ) -> Result<bool, auth_core::Error> {
-        self.inner.renew(key, lease, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &auth_core::StoreKey,
-        lease: auth_core::Lease,
-    ) -> Result<(), auth_core::Error> {
-        self.inner.release(key, lease).await
-    }
-}
+use auth_testkit::CountingStore;
 
 impl Fixture {
     /// The app, its organizations cached `capacity` at most, unused ones for `idle`,

@@ -36,9 +36,11 @@ pub mod oauth2;
 pub mod redis;
 mod request;
 mod server;
+mod store;
 pub mod wire;
 
 pub use auth_core::{Clock, ManualClock};
 pub use fault::Fault;
 pub use request::{TestRequest, TestResponse};
 pub use server::{Handler, ServerBuilder, TestServer};
+pub use store::CountingStore;
